@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { BuddyAllocator } from './buddy.js';
+import { MAX_PAGE_ORDER, PAGES_PER_SECTION } from './constants.js';
+import type { BuddyStore } from './layout.js';
+
+/** The simplest possible store: two plain arrays. Independent of every layout. */
+function plainStore(pfns: number): BuddyStore & { order: Int32Array } {
+  const order = new Int32Array(pfns).fill(-1);
+  const pos = new Int32Array(pfns);
+  return {
+    order,
+    buddy_mark: (p, o, i) => { order[p] = o; pos[p] = i; },
+    buddy_clear: (p) => { order[p] = -1; },
+    buddy_order: (p) => order[p]!,
+    buddy_pos: (p) => pos[p]!,
+    buddy_set_pos: (p, i) => { pos[p] = i; },
+  };
+}
+
+function make(pfns: number) {
+  const store = plainStore(pfns);
+  const onlined: number[] = [];
+  const sections = Math.ceil(pfns / PAGES_PER_SECTION);
+  const b = new BuddyAllocator(store, pfns, (s) => onlined.push(s), Array.from({ length: sections }, (_, i) => i));
+  return { b, store, onlined };
+}
+
+describe('buddy allocator', () => {
+  it('splits a max-order block and hands back the upper halves (expand)', () => {
+    const { b } = make(PAGES_PER_SECTION);
+    expect(b.alloc(0)).toBe(0);
+    const info = b.buddyinfo();
+    // One order-10 block split down to order 0: one free block at each order 0..9, 31 whole order-10 blocks.
+    expect(info.slice(0, MAX_PAGE_ORDER)).toEqual(Array(MAX_PAGE_ORDER).fill(1));
+    expect(info[MAX_PAGE_ORDER]).toBe(31);
+    expect(b.nr_free_pages()).toBe(PAGES_PER_SECTION - 1);
+  });
+
+  it('merges with the buddy at pfn ^ (1 << order)', () => {
+    const { b } = make(PAGES_PER_SECTION);
+    const x = b.alloc(0);
+    const y = b.alloc(0);
+    expect(y).toBe(x ^ 1);
+    b.free(x, 0);
+    b.free(y, 0);
+    expect(b.buddyinfo()).toEqual([...Array(MAX_PAGE_ORDER).fill(0), 32]);
+  });
+
+  it('grows into deferred sections only when it must, and reports OOM as -1', () => {
+    const pfns = PAGES_PER_SECTION * 2 + 1536; // a partial third section: 1024 + 512
+    const { b, onlined } = make(pfns);
+    expect(onlined).toEqual([]);
+    expect(b.buddyinfo()[MAX_PAGE_ORDER]).toBe(65);
+    expect(b.buddyinfo()[9]).toBe(1);
+    b.alloc(3);
+    expect(onlined).toEqual([0]);
+    const got: number[] = [];
+    for (;;) {
+      const p = b.alloc(9);
+      if (p < 0) break;
+      got.push(p);
+    }
+    // 65 order-10 blocks = 130 order-9 blocks, plus the partial section's order-9 block, minus the one holding the order-3 page.
+    expect(got.length).toBe(130);
+    expect(onlined).toEqual([0, 1, 2]);
+    expect(b.alloc(0)).toBeGreaterThanOrEqual(0);
+    expect(b.stats.failures).toBe(1);
+  });
+
+  it('rejects a double free and an unaligned free', () => {
+    const { b } = make(PAGES_PER_SECTION);
+    const p = b.alloc(2);
+    b.free(p, 2);
+    expect(() => b.free(p, 2)).toThrow(/double free/);
+    expect(() => b.free(p + 1, 2)).toThrow(/cannot free/);
+  });
+
+  it('property: random alloc/free never hands out a page twice, and freeing everything merges back to max-order blocks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ alloc: fc.integer({ min: 0, max: MAX_PAGE_ORDER }) }), fc.record({ free: fc.nat() })), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 3 }),
+        (ops, nsec) => {
+          const pfns = nsec * PAGES_PER_SECTION;
+          const { b, store } = make(pfns);
+          const owner = new Uint8Array(pfns);
+          const live: Array<[number, number]> = [];
+          for (const o of ops) {
+            if ('alloc' in o) {
+              const p = b.alloc(o.alloc);
+              if (p < 0) continue;
+              expect(p % (1 << o.alloc)).toBe(0);
+              for (let j = 0; j < 1 << o.alloc; j++) {
+                expect(owner[p + j]).toBe(0);
+                owner[p + j] = 1;
+              }
+              live.push([p, o.alloc]);
+            } else if (live.length) {
+              const [p, ord] = live.splice(o.free % live.length, 1)[0]!;
+              for (let j = 0; j < 1 << ord; j++) owner[p + j] = 0;
+              b.free(p, ord);
+            }
+            // Conservation: free + allocated = all.
+            const used = live.reduce((s, [, ord]) => s + (1 << ord), 0);
+            expect(b.nr_free_pages() + used).toBe(pfns);
+          }
+          for (const [p, ord] of live) b.free(p, ord);
+          const info = b.buddyinfo();
+          expect(info.slice(0, MAX_PAGE_ORDER).every((n) => n === 0)).toBe(true);
+          expect(info[MAX_PAGE_ORDER]).toBe(pfns >> MAX_PAGE_ORDER);
+          // No stray buddy marks on anything but max-order heads.
+          for (let p = 0; p < pfns; p++) if (store.order[p]! >= 0) expect(store.order[p]).toBe(MAX_PAGE_ORDER);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

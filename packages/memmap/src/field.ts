@@ -1,0 +1,84 @@
+/**
+ * Field declarations and handles (DESIGN §2: layouts own storage, policies declare fields).
+ *
+ * A declaration says what a policy needs: a per-page value, a per-folio value, a value that only
+ * large folios have, or a global table. The layout places it (in a struct page slot, a tail page,
+ * a descriptor, or an extra array it charges for) or refuses. A placement is resolved once, at
+ * composition time, into a handle: chunked Int32Arrays, a stride and an offset. Hot code indexes
+ * it directly through field_get/field_set, which V8 inlines: no virtual call per access.
+ */
+export type FieldScope = 'page' | 'folio' | 'large-folio' | 'global';
+
+export interface FieldDecl {
+  /** Package that declares the field, for reports. */
+  owner: string;
+  /** The kernel's name where there is one (`_mapcount`, `_large_mapcount`, `_mm_ids`, ...). */
+  name: string;
+  scope: FieldScope;
+  /** Number of 32-bit slots per unit (2 for a 64-bit field). Default 1. */
+  words?: number;
+  /** Value every slot takes when its object is created. Default 0. */
+  init?: number;
+  /** For 'global': number of units. */
+  length?: number;
+  /** For 'large-folio': the smallest folio order that has the field. Default 1. */
+  minOrder?: number;
+}
+
+/** Chunked storage: unit i lives at chunks[i >>> shift][(i & mask) * stride + off]. */
+export interface FieldHandle {
+  readonly chunks: Int32Array[];
+  readonly shift: number;
+  readonly mask: number;
+  readonly stride: number;
+  readonly off: number;
+}
+
+export interface Placement {
+  readonly decl: FieldDecl;
+  readonly handle: FieldHandle;
+  /** Human-readable home: "struct page +48 (_mapcount)", "page[1] +16", "folio descriptor +80", "extra array". */
+  readonly where: string;
+  /** Simulated kernel bytes this field adds per unit (0 when it reuses space the layout already pays for). */
+  readonly bytesPerUnit: number;
+  readonly refused?: undefined;
+}
+
+export interface Refusal {
+  readonly decl: FieldDecl;
+  readonly refused: string;
+}
+
+export type PlacementResult = Placement | Refusal;
+
+export function is_refusal(p: PlacementResult): p is Refusal {
+  return p.refused !== undefined;
+}
+
+export function field_get(h: FieldHandle, i: number): number {
+  return h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off]!;
+}
+
+export function field_set(h: FieldHandle, i: number, v: number): void {
+  h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off] = v;
+}
+
+/** Add and return the new value (atomic_add_return in the kernel). */
+export function field_add(h: FieldHandle, i: number, d: number): number {
+  const c = h.chunks[i >>> h.shift]!;
+  const k = (i & h.mask) * h.stride + h.off;
+  return (c[k] = c[k]! + d);
+}
+
+/** A second slot of a multi-word field. */
+export function field_get_word(h: FieldHandle, i: number, word: number): number {
+  return h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off + word]!;
+}
+
+export function field_set_word(h: FieldHandle, i: number, word: number, v: number): void {
+  h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off + word] = v;
+}
+
+export function field_handle(chunks: Int32Array[], shift: number, stride: number, off: number): FieldHandle {
+  return { chunks, shift, mask: (1 << shift) - 1, stride, off };
+}

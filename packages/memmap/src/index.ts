@@ -1,0 +1,11 @@
+export * from './constants.js';
+export * from './page-flags.js';
+export * from './memdesc.js';
+export * from './field.js';
+export type { BuddyStore, CoreFolioFields, Layout, LayoutBytes, LayoutFactory, PfnSpace } from './layout.js';
+export { BuddyAllocator } from './buddy.js';
+export { Memmap, MemmapError, VmBug, type MemmapOptions, type MemmapCounters } from './memmap.js';
+export { memmap_check } from './check.js';
+export { layout_measure, type MemmapObjects, type MeasuredLayout } from './census.js';
+export { DescriptorArena, SectionArray } from './storage.js';
+export { memmap_exercise, type MemmapOp, type ExerciseResult } from './exercise.js';

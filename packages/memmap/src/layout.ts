@@ -1,0 +1,83 @@
+import type { FieldDecl, FieldHandle, PlacementResult } from './field.js';
+import type { PageType, PageTypeName } from './memdesc.js';
+
+/**
+ * Per-page state of the buddy allocator. A free block's first page records the block's order and
+ * its position on the free list; the other pages of the block are untouched (the kernel's
+ * page-types shows them as flags 0, count 0). struct page keeps these in page_type/private/lru;
+ * a memdesc keeps them in the 8-byte word (the buddy memdesc is embedded, it has no descriptor).
+ */
+export interface BuddyStore {
+  buddy_mark(pfn: number, order: number, pos: number): void;
+  buddy_clear(pfn: number): void;
+  /** Order of the free block starting at pfn, or -1 if pfn does not start a free block. */
+  buddy_order(pfn: number): number;
+  buddy_pos(pfn: number): number;
+  buddy_set_pos(pfn: number, pos: number): void;
+}
+
+/** Handles to the fields every folio has, indexed by folio id. */
+export interface CoreFolioFields {
+  flags: FieldHandle;
+  refcount: FieldHandle;
+  mapping: FieldHandle;
+  index: FieldHandle;
+  private: FieldHandle;
+  memcg: FieldHandle;
+}
+
+export interface LayoutBytes {
+  layout: string;
+  /** Simulated kernel bytes: per-PFN memmap + descriptors + extra arrays - HVO savings. */
+  total: number;
+  /** The per-PFN array (struct page or memdesc words). */
+  memmap: number;
+  /** Descriptor arenas by descriptor type (folio, slab, ptdesc, hugetlb). */
+  descriptors: Record<string, number>;
+  /** Extra per-PFN / per-folio arrays for fields that had no home. */
+  extra: number;
+  /** Vmemmap freed by the HugeTLB vmemmap optimization. */
+  hvoFreed: number;
+  /** Bytes attributed to each page type (per-PFN share + the type's descriptors). */
+  byType: Record<PageTypeName, number>;
+}
+
+/** PFN space description handed to a layout when a memmap attaches it. */
+export interface PfnSpace {
+  pfns: number;
+  sections: number;
+}
+
+/**
+ * A Layout owns the per-PFN storage and every descriptor. It decides what a folio id means (the head
+ * PFN for struct-page, a descriptor index for memdesc) and it measures what it allocated.
+ */
+export interface Layout extends BuddyStore {
+  readonly name: string;
+  /** Bytes of per-PFN memmap the layout allocates for every present page. */
+  readonly pageBytes: number;
+  attach(space: PfnSpace): void;
+  /** Materialize host storage for a section (deferred memmap init). Idempotent. */
+  online_section(section: number): void;
+  section_online(section: number): boolean;
+  place(decl: FieldDecl): PlacementResult;
+  readonly core: CoreFolioFields;
+  /**
+   * Describe pfn..pfn+nrPages-1 as one object of this type (prep_new_page + prep_compound_page, or
+   * alloc_page_desc). Returns the object id: for folio types, the folio id every folio field is
+   * indexed by. Initializes declared fields to their init values.
+   */
+  object_create(type: PageType, pfn: number, nrPages: number): number;
+  object_destroy(type: PageType, id: number): void;
+  /** page_folio()/compound_head() without counting: the id of the object that holds pfn, or -1. */
+  page_object(pfn: number): number;
+  page_type(pfn: number): PageType;
+  object_pfn(type: PageType, id: number): number;
+  object_nr_pages(type: PageType, id: number): number;
+  /** Simulated kernel memory in use, by what allocated it. */
+  bytes(pagesByType: ArrayLike<number>): LayoutBytes;
+  /** Host memory the simulator holds for this layout (typed-array bytes). */
+  host_bytes(): number;
+}
+
+export type LayoutFactory = (options?: Record<string, unknown>) => Layout;

@@ -1,0 +1,232 @@
+import { BuddyAllocator } from './buddy.js';
+import { MAX_PAGE_ORDER, MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
+import { field_add, field_get, field_set, type FieldDecl, type PlacementResult } from './field.js';
+import type { CoreFolioFields, Layout, LayoutBytes } from './layout.js';
+import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
+import { PG_head } from './page-flags.js';
+
+export interface MemmapOptions {
+  layout: Layout;
+  /** Bytes of simulated RAM (a multiple of 4 KiB). Either memory or pfns. */
+  memory?: number;
+  pfns?: number;
+  /** CONFIG_DEBUG_VM: check refcounts on every put and let callers run memmap_check(). */
+  debugVm?: boolean;
+  /** Initialize every section's memmap up front instead of on demand. */
+  eagerInit?: boolean;
+}
+
+export class MemmapError extends Error {
+  constructor(readonly field: string, readonly reason: string) {
+    super(`${field}: ${reason}`);
+    this.name = 'MemmapError';
+  }
+}
+
+/** Kernel bug detected by a debug check (VM_BUG_ON and friends). */
+export class VmBug extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VmBug';
+  }
+}
+
+export interface MemmapCounters {
+  /** Every page→head translation (compound_head/page_folio), the cost seed 002 counts. */
+  compound_head: number;
+  folio_alloc: number;
+  folio_free: number;
+  folio_get: number;
+  folio_put: number;
+  alloc_failures: number;
+}
+
+/**
+ * The PFN array and the allocator over it. Folio ids are whatever the layout says (head PFN for
+ * struct-page, descriptor index for memdesc); the API never assumes either.
+ *
+ * Conservation invariant: every present PFN is on exactly one side, free (in a buddy block or a
+ * not-yet-initialized section) or part of exactly one allocated object. pagesByType mirrors it.
+ */
+export class Memmap {
+  readonly layout: Layout;
+  readonly pfns: number;
+  readonly sections: number;
+  readonly buddy: BuddyAllocator;
+  readonly pagesByType = new Float64Array(NR_PAGE_TYPES);
+  readonly counters: MemmapCounters = { compound_head: 0, folio_alloc: 0, folio_free: 0, folio_get: 0, folio_put: 0, alloc_failures: 0 };
+  readonly debugVm: boolean;
+  private readonly core: CoreFolioFields;
+  private readonly placements: PlacementResult[] = [];
+
+  constructor(opts: MemmapOptions) {
+    let pfns = opts.pfns;
+    if (pfns === undefined) {
+      const memory = opts.memory;
+      if (memory === undefined) throw new MemmapError('memory', 'either memory or pfns is required');
+      if (!Number.isSafeInteger(memory) || memory <= 0 || memory % PAGE_SIZE !== 0) {
+        throw new MemmapError('memory', `${memory} is not a positive multiple of ${PAGE_SIZE} bytes`);
+      }
+      pfns = memory / PAGE_SIZE;
+    }
+    if (!Number.isSafeInteger(pfns) || pfns <= 0) throw new MemmapError('pfns', `${pfns} is not a positive whole number`);
+    if (pfns > MAX_SIM_PFNS) throw new MemmapError('memory', `${pfns} pages is more than the simulator's 2^28 PFNs (1 TiB)`);
+    this.pfns = pfns;
+    this.sections = Math.ceil(pfns / PAGES_PER_SECTION);
+    this.layout = opts.layout;
+    this.debugVm = opts.debugVm ?? false;
+    this.layout.attach({ pfns, sections: this.sections });
+    this.core = this.layout.core;
+    const all = Array.from({ length: this.sections }, (_, i) => i);
+    this.buddy = new BuddyAllocator(this.layout, pfns, (s) => this.layout.online_section(s), all);
+    this.pagesByType[PageType.buddy] = pfns;
+    if (opts.eagerInit) while (this.buddy.deferred_sections().length > 0) this.grow_all_once();
+  }
+
+  private grow_all_once(): void {
+    // Allocating and freeing a max-order block grows the zone by one section.
+    const pfn = this.buddy.alloc(MAX_PAGE_ORDER);
+    if (pfn >= 0) this.buddy.free(pfn, MAX_PAGE_ORDER);
+  }
+
+  /** Declare a field; the layout places it, charges for it or refuses. */
+  place(decl: FieldDecl): PlacementResult {
+    const p = this.layout.place(decl);
+    this.placements.push(p);
+    return p;
+  }
+
+  field_placements(): readonly PlacementResult[] {
+    return this.placements;
+  }
+
+  /** Allocate 2^order pages as one object of the given type. Returns its id, or -1 when memory is exhausted (OOM is a result). */
+  alloc_object(type: PageType, order: number): number {
+    const pfn = this.buddy.alloc(order);
+    if (pfn < 0) {
+      this.counters.alloc_failures++;
+      return -1;
+    }
+    const nr = 1 << order;
+    this.pagesByType[PageType.buddy]! -= nr;
+    this.pagesByType[type]! += nr;
+    return this.layout.object_create(type, pfn, nr);
+  }
+
+  free_object(type: PageType, id: number): void {
+    const pfn = this.layout.object_pfn(type, id);
+    const nr = this.layout.object_nr_pages(type, id);
+    this.layout.object_destroy(type, id);
+    this.pagesByType[type]! -= nr;
+    this.pagesByType[PageType.buddy]! += nr;
+    this.buddy.free(pfn, 31 - Math.clz32(nr));
+  }
+
+  /** folio_alloc(): a folio with one reference (set_page_refcounted). */
+  folio_alloc(order: number, type: PageType = PageType.anon): number {
+    if (!page_type_is_folio(type)) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} is not a folio type`);
+    const f = this.alloc_object(type, order);
+    if (f < 0) return -1;
+    field_set(this.core.refcount, f, 1);
+    this.counters.folio_alloc++;
+    return f;
+  }
+
+  folio_get(f: number): void {
+    this.counters.folio_get++;
+    const r = field_add(this.core.refcount, f, 1);
+    if (this.debugVm && r <= 1) throw new VmBug(`folio_get: folio ${f} had refcount ${r - 1}`);
+  }
+
+  /** Drop a reference; the last one frees the folio back to the buddy allocator. Returns true if freed. */
+  folio_put(f: number): boolean {
+    this.counters.folio_put++;
+    const r = field_add(this.core.refcount, f, -1);
+    if (r > 0) return false;
+    if (r < 0) throw new VmBug(`folio_put: folio ${f} refcount underflow (${r})`);
+    this.counters.folio_free++;
+    this.free_object(this.folio_type(f), f);
+    return true;
+  }
+
+  folio_ref_count(f: number): number {
+    return field_get(this.core.refcount, f);
+  }
+
+  folio_ref_add(f: number, n: number): void {
+    field_add(this.core.refcount, f, n);
+  }
+
+  /** page_folio(): counted, like every hidden compound_head() of the page API. */
+  page_folio(pfn: number): number {
+    this.counters.compound_head++;
+    return this.layout.page_object(pfn);
+  }
+
+  /** compound_head(): the head page's PFN. Counted. */
+  compound_head(pfn: number): number {
+    this.counters.compound_head++;
+    const t = this.layout.page_type(pfn);
+    const id = this.layout.page_object(pfn);
+    return id < 0 ? pfn : this.layout.object_pfn(t, id);
+  }
+
+  folio_pfn(f: number): number {
+    return this.layout.object_pfn(PageType.anon, f);
+  }
+
+  folio_page(f: number, n: number): number {
+    return this.layout.object_pfn(PageType.anon, f) + n;
+  }
+
+  folio_nr_pages(f: number): number {
+    return this.layout.object_nr_pages(PageType.anon, f);
+  }
+
+  folio_order(f: number): number {
+    return 31 - Math.clz32(this.layout.object_nr_pages(PageType.anon, f));
+  }
+
+  folio_test_large(f: number): boolean {
+    return (field_get(this.core.flags, f) & (1 << PG_head)) !== 0;
+  }
+
+  folio_type(f: number): PageType {
+    return this.layout.page_type(this.layout.object_pfn(PageType.anon, f));
+  }
+
+  folio_test_flag(f: number, bit: number): boolean {
+    return (field_get(this.core.flags, f) & (1 << bit)) !== 0;
+  }
+
+  folio_set_flag(f: number, bit: number): void {
+    field_set(this.core.flags, f, field_get(this.core.flags, f) | (1 << bit));
+  }
+
+  folio_clear_flag(f: number, bit: number): void {
+    field_set(this.core.flags, f, field_get(this.core.flags, f) & ~(1 << bit));
+  }
+
+  /** test_and_set_bit semantics: returns the old bit. */
+  folio_test_set_flag(f: number, bit: number): boolean {
+    const v = field_get(this.core.flags, f);
+    field_set(this.core.flags, f, v | (1 << bit));
+    return (v & (1 << bit)) !== 0;
+  }
+
+  page_type(pfn: number): PageType {
+    return this.layout.page_type(pfn);
+  }
+
+  nr_free_pages(): number {
+    return this.buddy.nr_free_pages();
+  }
+
+  bytes(): LayoutBytes {
+    return this.layout.bytes(this.pagesByType);
+  }
+
+  host_bytes(): number {
+    return this.layout.host_bytes() + this.buddy.host_bytes() + this.pagesByType.byteLength;
+  }
+}

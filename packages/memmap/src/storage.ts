@@ -1,0 +1,121 @@
+import { MEMDESC_ALIGN } from './memdesc.js';
+import { field_handle, type FieldHandle } from './field.js';
+import { PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './constants.js';
+
+/**
+ * A slab of fixed-size descriptors (the kmem_cache a memdesc type would be allocated from): chunked
+ * Int32Arrays, a free stack, and byte accounting of live objects. Descriptor sizes are multiples of
+ * 16 bytes because a memdesc word keeps a 4-bit tag in the low bits of the descriptor's address.
+ */
+export class DescriptorArena {
+  static readonly CHUNK_SHIFT = 12;
+  readonly chunks: Int32Array[] = [];
+  private freeStack = new Int32Array(64);
+  private freeLen = 0;
+  private fresh = 0;
+  private sizeBytes: number;
+  live = 0;
+  peak = 0;
+
+  constructor(readonly name: string, size: number, readonly base: number) {
+    if (!Number.isInteger(size) || size <= 0 || size % MEMDESC_ALIGN !== 0) {
+      throw new RangeError(`${name} descriptor size ${size} is not a positive multiple of ${MEMDESC_ALIGN} bytes`);
+    }
+    this.sizeBytes = size;
+  }
+
+  get size(): number {
+    return this.sizeBytes;
+  }
+
+  get stride(): number {
+    return this.sizeBytes >>> 2;
+  }
+
+  /** Grow the descriptor by `words` 32-bit slots before any is allocated; returns the slot offset. Size rounds up to 16 bytes. */
+  extend(words: number): { off: number; added: number } {
+    if (this.fresh > 0) throw new Error(`${this.name}: descriptors already allocated; fields must be declared when the machine is composed`);
+    const off = this.usedWords;
+    this.usedWords += words;
+    const need = Math.ceil((this.usedWords * 4) / MEMDESC_ALIGN) * MEMDESC_ALIGN;
+    const added = Math.max(0, need - this.sizeBytes);
+    this.sizeBytes = Math.max(this.sizeBytes, need);
+    return { off, added };
+  }
+
+  /** Words in use by named fields (the rest of the descriptor is padding). */
+  usedWords = 0;
+
+  handle(off: number): FieldHandle {
+    return field_handle(this.chunks, DescriptorArena.CHUNK_SHIFT, this.stride, off);
+  }
+
+  alloc(): number {
+    let idx: number;
+    if (this.freeLen > 0) idx = this.freeStack[--this.freeLen]!;
+    else {
+      idx = this.fresh++;
+      const c = idx >>> DescriptorArena.CHUNK_SHIFT;
+      if (c === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
+    }
+    this.chunks[idx >>> DescriptorArena.CHUNK_SHIFT]!.fill(0, (idx & ((1 << DescriptorArena.CHUNK_SHIFT) - 1)) * this.stride, ((idx & ((1 << DescriptorArena.CHUNK_SHIFT) - 1)) + 1) * this.stride);
+    if (++this.live > this.peak) this.peak = this.live;
+    return idx;
+  }
+
+  free(idx: number): void {
+    if (this.freeLen === this.freeStack.length) {
+      const bigger = new Int32Array(this.freeStack.length * 2);
+      bigger.set(this.freeStack);
+      this.freeStack = bigger;
+    }
+    this.freeStack[this.freeLen++] = idx;
+    this.live--;
+  }
+
+  address(idx: number): number {
+    return this.base + idx * this.sizeBytes;
+  }
+
+  index_of(address: number): number {
+    return (address - this.base) / this.sizeBytes;
+  }
+
+  /** Simulated kernel bytes: live descriptors. */
+  bytes(): number {
+    return this.live * this.sizeBytes;
+  }
+
+  host_bytes(): number {
+    let b = this.freeStack.byteLength;
+    for (const c of this.chunks) b += c.byteLength;
+    return b;
+  }
+}
+
+/** A per-PFN array of `stride` int32 slots, one Int32Array per section, allocated when the section is onlined. */
+export class SectionArray {
+  readonly chunks: Int32Array[] = [];
+  constructor(readonly stride: number, readonly fill = 0) {}
+
+  online(section: number): void {
+    while (this.chunks.length <= section) this.chunks.push(EMPTY);
+    if (this.chunks[section] === EMPTY) {
+      const a = new Int32Array(PAGES_PER_SECTION * this.stride);
+      if (this.fill !== 0) a.fill(this.fill);
+      this.chunks[section] = a;
+    }
+  }
+
+  handle(off: number): FieldHandle {
+    return field_handle(this.chunks, PFN_SECTION_SHIFT, this.stride, off);
+  }
+
+  host_bytes(): number {
+    let b = 0;
+    for (const c of this.chunks) b += c.byteLength;
+    return b;
+  }
+}
+
+const EMPTY = new Int32Array(0);
