@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './util.js';
 import { register as registerMemmap, runDefault } from './commands/memmap.js';
 import { register as registerCapture } from './commands/capture.js';
+import { register as registerValidate } from './commands/validate.js';
+import { register as registerWorkloads } from './commands/workloads.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -20,6 +22,8 @@ export function build_program(): Command {
     .action(async () => runDefault());
   registerMemmap(program);
   registerCapture(program);
+  registerValidate(program);
+  registerWorkloads(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

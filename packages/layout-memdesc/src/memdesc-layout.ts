@@ -145,7 +145,7 @@ export class MemdescLayout implements Layout {
 
   buddy_order(pfn: number): number {
     const lo = this.chunk(pfn)[this.k(pfn) + this.rec.lo]!;
-    return (lo & 15) === MemdescTag.buddy ? (lo >>> 4) & 15 : -1;
+    return (lo & 15) === MemdescTag.buddy ? (lo >>> 4) & 31 : -1;
   }
 
   buddy_pos(pfn: number): number {

@@ -29,12 +29,23 @@ function make(pfns: number) {
 describe('buddy allocator', () => {
   it('splits a max-order block and hands back the upper halves (expand)', () => {
     const { b } = make(PAGES_PER_SECTION);
-    expect(b.alloc(0)).toBe(0);
+    expect(b.alloc(5)).toBe(0);
     const info = b.buddyinfo();
-    // One order-10 block split down to order 0: one free block at each order 0..9, 31 whole order-10 blocks.
-    expect(info.slice(0, MAX_PAGE_ORDER)).toEqual(Array(MAX_PAGE_ORDER).fill(1));
+    // One order-10 block split down to order 5: one free block at each order 5..9, 31 whole order-10 blocks.
+    expect(info.slice(0, MAX_PAGE_ORDER)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
     expect(info[MAX_PAGE_ORDER]).toBe(31);
-    expect(b.nr_free_pages()).toBe(PAGES_PER_SECTION - 1);
+    expect(b.nr_free_pages()).toBe(PAGES_PER_SECTION - 32);
+  });
+
+  it('refills the per-cpu list in a batch (rmqueue_bulk) and serves order-0 from it', () => {
+    const { b } = make(PAGES_PER_SECTION);
+    const first = b.alloc(0);
+    expect(b.nr_pcp_pages()).toBe(62);
+    for (let i = 0; i < 62; i++) b.alloc(0);
+    expect(b.stats.pcp_hits).toBe(63);
+    expect(b.stats.pcp_refills).toBe(1);
+    expect(b.nr_free_pages()).toBe(PAGES_PER_SECTION - 63);
+    expect(first).toBe(0);
   });
 
   it('merges with the buddy at pfn ^ (1 << order)', () => {
@@ -44,6 +55,9 @@ describe('buddy allocator', () => {
     expect(y).toBe(x ^ 1);
     b.free(x, 0);
     b.free(y, 0);
+    // Order-0 frees sit on the per-cpu list until drained; then everything merges back.
+    expect(b.nr_pcp_pages()).toBeGreaterThan(0);
+    b.drain_all_pages();
     expect(b.buddyinfo()).toEqual([...Array(MAX_PAGE_ORDER).fill(0), 32]);
   });
 
@@ -64,6 +78,7 @@ describe('buddy allocator', () => {
     // 65 order-10 blocks = 130 order-9 blocks, plus the partial section's order-9 block, minus the one holding the order-3 page.
     expect(got.length).toBe(130);
     expect(onlined).toEqual([0, 1, 2]);
+    // The order-9 blocks are gone; order 0 still has the rest of the split block.
     expect(b.alloc(0)).toBeGreaterThanOrEqual(0);
     expect(b.stats.failures).toBe(1);
   });
@@ -106,6 +121,7 @@ describe('buddy allocator', () => {
             expect(b.nr_free_pages() + used).toBe(pfns);
           }
           for (const [p, ord] of live) b.free(p, ord);
+          b.drain_all_pages();
           const info = b.buddyinfo();
           expect(info.slice(0, MAX_PAGE_ORDER).every((n) => n === 0)).toBe(true);
           expect(info[MAX_PAGE_ORDER]).toBe(pfns >> MAX_PAGE_ORDER);
@@ -115,5 +131,15 @@ describe('buddy allocator', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('deferred_init_all', () => {
+  it('initializes every section once and leaves the free lists whole', () => {
+    const { b, onlined } = make(PAGES_PER_SECTION * 3);
+    b.deferred_init_all();
+    expect(onlined).toEqual([0, 1, 2]);
+    expect(b.deferred_sections()).toEqual([]);
+    expect(b.buddyinfo()[MAX_PAGE_ORDER]).toBe(96);
   });
 });

@@ -13,15 +13,33 @@ import type { BuddyStore } from './layout.js';
  * CONFIG_DEFERRED_STRUCT_PAGE_INIT: the zone grows into them (deferred_grow_zone) when the free
  * lists cannot satisfy a request, so a 1 TiB machine costs the host only what it touches.
  */
+/** Stored in place of the order for a block that sits on a per-cpu list: it is free but not PageBuddy, so it never merges. */
+export const PCP_FLAG = 16;
+/** Orders that have per-cpu lists: up to PAGE_ALLOC_COSTLY_ORDER, and the PMD order for THPs. */
+export const PCP_ORDERS: readonly number[] = [0, 1, 2, 3, 9];
+/** rmqueue_bulk / free_pcppages_bulk batch for a large zone, and the high mark in pages. */
+export const PCP_BATCH = 63;
+export const PCP_HIGH = 4096;
+
 export class BuddyAllocator {
   private readonly lists: Int32Array[] = [];
+  /**
+   * Per-cpu page lists (one simulated CPU), one ring per order: allocation and free work at the hot
+   * end, draining takes from the cold end (the kernel's list head and tail). A block's recorded
+   * position is its ring slot.
+   */
+  private readonly pcp: Int32Array[] = [];
+  private readonly pcpStart = new Int32Array(NR_PAGE_ORDERS);
+  private readonly pcpLens = new Int32Array(NR_PAGE_ORDERS);
+  private readonly pcpOrder = new Uint8Array(NR_PAGE_ORDERS);
+  private pcpCount = 0;
   private readonly lens = new Int32Array(NR_PAGE_ORDERS);
   /** Sections not yet onlined, in the order deferred_grow_zone takes them. */
   private readonly deferred: number[] = [];
   private deferredNext = 0;
   private deferredPages = 0;
   private freePages = 0;
-  readonly stats = { allocs: 0, frees: 0, splits: 0, merges: 0, deferred_grow: 0, failures: 0 };
+  readonly stats = { allocs: 0, frees: 0, splits: 0, merges: 0, deferred_grow: 0, failures: 0, pcp_hits: 0, pcp_refills: 0, pcp_drains: 0 };
 
   constructor(
     private readonly store: BuddyStore,
@@ -29,7 +47,11 @@ export class BuddyAllocator {
     private readonly onlineSection: (section: number) => void,
     deferredSections: readonly number[],
   ) {
-    for (let o = 0; o < NR_PAGE_ORDERS; o++) this.lists.push(new Int32Array(16));
+    for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+      this.lists.push(new Int32Array(16));
+      this.pcp.push(new Int32Array(o < 4 ? 256 : 16));
+    }
+    for (const o of PCP_ORDERS) this.pcpOrder[o] = 1;
     for (const s of deferredSections) {
       this.deferred.push(s);
       this.deferredPages += this.sectionPages(s);
@@ -42,7 +64,7 @@ export class BuddyAllocator {
     return Math.min(PAGES_PER_SECTION, this.pfns - start);
   }
 
-  /** Pages on the free lists plus pages in sections not yet initialized. */
+  /** Pages free: on the buddy lists, on the per-cpu lists, and in sections not yet initialized. */
   nr_free_pages(): number {
     return this.freePages;
   }
@@ -81,6 +103,11 @@ export class BuddyAllocator {
     return true;
   }
 
+  /** Initialize every held-back section now (no deferred struct page init). */
+  deferred_init_all(): void {
+    while (this.grow());
+  }
+
   private list_add(pfn: number, order: number): void {
     let list = this.lists[order]!;
     const pos = this.lens[order]!;
@@ -106,9 +133,110 @@ export class BuddyAllocator {
     this.store.buddy_clear(pfn);
   }
 
-  /** __rmqueue_smallest + expand. Returns the first PFN of a 2^order block, or -1 when the zone is exhausted. */
+  /**
+   * rmqueue(): orders with a per-cpu list take from it, refilling it in a batch from the buddy lists
+   * (rmqueue_bulk) when it is empty; others go to the buddy lists directly. Returns the first PFN of a
+   * 2^order block, or -1 when the zone is exhausted even after draining the per-cpu lists.
+   */
   alloc(order: number): number {
     if (order < 0 || order > MAX_PAGE_ORDER) throw new RangeError(`buddy: order ${order} outside 0..${MAX_PAGE_ORDER}`);
+    if (this.pcpOrder[order] === 1) {
+      let len = this.pcpLens[order]!;
+      if (len === 0) {
+        this.pcp_refill(order);
+        len = this.pcpLens[order]!;
+      }
+      if (len > 0) {
+        const ring = this.pcp[order]!;
+        const pfn = ring[(this.pcpStart[order]! + len - 1) & (ring.length - 1)]!;
+        this.pcpLens[order] = len - 1;
+        this.pcpCount -= 1 << order;
+        this.store.buddy_clear(pfn);
+        this.freePages -= 1 << order;
+        this.stats.allocs++;
+        this.stats.pcp_hits++;
+        return pfn;
+      }
+    }
+    let pfn = this.rmqueue_smallest(order);
+    if (pfn < 0 && this.pcpCount > 0) {
+      this.drain_all_pages();
+      pfn = this.rmqueue_smallest(order);
+    }
+    if (pfn < 0) {
+      this.stats.failures++;
+      return -1;
+    }
+    this.freePages -= 1 << order;
+    this.stats.allocs++;
+    return pfn;
+  }
+
+  /** rmqueue_bulk(): move up to a batch of blocks of this order from the buddy lists to the per-cpu list. */
+  private pcp_refill(order: number): void {
+    const want = Math.max(1, PCP_BATCH >> order);
+    const got = this.refillScratch;
+    let n = 0;
+    for (; n < want; n++) {
+      const pfn = this.rmqueue_smallest(order);
+      if (pfn < 0) break;
+      got[n] = pfn;
+    }
+    // The kernel queues the batch behind anything already there and allocates from the head: push it
+    // so that the first block the buddy lists gave is the next one taken.
+    while (n > 0) this.pcp_push(got[--n]!, order);
+    this.stats.pcp_refills++;
+  }
+
+  private readonly refillScratch = new Int32Array(PCP_BATCH);
+
+  private pcp_push(pfn: number, order: number): void {
+    let ring = this.pcp[order]!;
+    const len = this.pcpLens[order]!;
+    if (len === ring.length) {
+      // Grow the ring: unroll it into a buffer twice the size, cold end first.
+      const start = this.pcpStart[order]!;
+      const bigger = new Int32Array(ring.length * 2);
+      for (let i = 0; i < len; i++) {
+        bigger[i] = ring[(start + i) & (ring.length - 1)]!;
+        this.store.buddy_set_pos(bigger[i]!, i);
+      }
+      this.pcp[order] = ring = bigger;
+      this.pcpStart[order] = 0;
+    }
+    const slot = (this.pcpStart[order]! + len) & (ring.length - 1);
+    ring[slot] = pfn;
+    this.pcpLens[order] = len + 1;
+    this.pcpCount += 1 << order;
+    this.store.buddy_mark(pfn, order | PCP_FLAG, slot);
+  }
+
+  /** drain_all_pages(): give every per-cpu block back to the buddy lists, merging as they go. */
+  drain_all_pages(): void {
+    for (const o of PCP_ORDERS) this.pcp_drain(o, this.pcpLens[o]!);
+  }
+
+  /** free_pcppages_bulk(): the `count` coldest blocks of one per-cpu list go back to the buddy lists. */
+  private pcp_drain(order: number, count: number): void {
+    const ring = this.pcp[order]!;
+    const len = this.pcpLens[order]!;
+    const n = Math.min(count, len);
+    if (n === 0) return;
+    let start = this.pcpStart[order]!;
+    for (let i = 0; i < n; i++) {
+      const pfn = ring[start]!;
+      start = (start + 1) & (ring.length - 1);
+      this.store.buddy_clear(pfn);
+      this.free_one_page(pfn, order);
+    }
+    this.pcpStart[order] = start;
+    this.pcpLens[order] = len - n;
+    this.pcpCount -= n << order;
+    this.stats.pcp_drains++;
+  }
+
+  /** __rmqueue_smallest + expand: take the smallest free block that fits and split it down. */
+  private rmqueue_smallest(order: number): number {
     for (;;) {
       for (let o = order; o < NR_PAGE_ORDERS; o++) {
         const len = this.lens[o]!;
@@ -122,18 +250,13 @@ export class BuddyAllocator {
           this.list_add(pfn + (1 << o), o);
           this.stats.splits++;
         }
-        this.freePages -= 1 << order;
-        this.stats.allocs++;
         return pfn;
       }
-      if (!this.grow()) {
-        this.stats.failures++;
-        return -1;
-      }
+      if (!this.grow()) return -1;
     }
   }
 
-  /** __free_one_page: merge with free buddies as far as they go, then put the block on its list. */
+  /** free_unref_page / __free_pages: per-cpu orders go to their list (drained in batches above the high mark), others merge now. */
   free(pfn: number, order: number): void {
     if (order < 0 || order > MAX_PAGE_ORDER || (pfn & ((1 << order) - 1)) !== 0 || pfn < 0 || pfn + (1 << order) > this.pfns) {
       throw new RangeError(`buddy: cannot free pfn ${pfn} order ${order}`);
@@ -141,6 +264,16 @@ export class BuddyAllocator {
     if (this.store.buddy_order(pfn) >= 0) throw new Error(`buddy: double free of pfn ${pfn}`);
     this.freePages += 1 << order;
     this.stats.frees++;
+    if (this.pcpOrder[order] === 1) {
+      this.pcp_push(pfn, order);
+      if (this.pcpCount > PCP_HIGH) for (const o of PCP_ORDERS) if (this.pcpCount > PCP_HIGH - PCP_BATCH) this.pcp_drain(o, Math.max(1, PCP_BATCH >> o));
+      return;
+    }
+    this.free_one_page(pfn, order);
+  }
+
+  /** __free_one_page: merge with free buddies as far as they go, then put the block on its list. */
+  private free_one_page(pfn: number, order: number): void {
     while (order < MAX_PAGE_ORDER) {
       const buddy = pfn ^ (1 << order);
       if (buddy + (1 << order) > this.pfns) break;
@@ -153,12 +286,22 @@ export class BuddyAllocator {
     this.list_add(pfn, order);
   }
 
-  /** Visit every free block on the lists (not the deferred sections). */
+  /** Visit every free block on the buddy lists and the per-cpu lists (flagged PCP_FLAG), not the deferred sections. */
   for_each_free_block(fn: (pfn: number, order: number, pos: number) => void): void {
     for (let o = 0; o < NR_PAGE_ORDERS; o++) {
       const list = this.lists[o]!;
       for (let i = 0; i < this.lens[o]!; i++) fn(list[i]!, o, i);
+      const ring = this.pcp[o]!;
+      for (let i = 0; i < this.pcpLens[o]!; i++) {
+        const slot = (this.pcpStart[o]! + i) & (ring.length - 1);
+        fn(ring[slot]!, o | PCP_FLAG, slot);
+      }
     }
+  }
+
+  /** Pages sitting on per-cpu lists. */
+  nr_pcp_pages(): number {
+    return this.pcpCount;
   }
 
   deferred_sections(): number[] {
@@ -169,6 +312,7 @@ export class BuddyAllocator {
   host_bytes(): number {
     let b = 0;
     for (const l of this.lists) b += l.byteLength;
+    for (const l of this.pcp) b += l.byteLength;
     return b;
   }
 }

@@ -1,6 +1,7 @@
 import { PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './constants.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType } from './memdesc.js';
 import { VmBug, type Memmap } from './memmap.js';
+import { PCP_FLAG } from './buddy.js';
 
 /**
  * CONFIG_DEBUG_VM for the memmap: walk every initialized section and prove the conservation
@@ -35,11 +36,12 @@ export function memmap_check(mm: Memmap): void {
     if (!layout.section_online(s)) throw new VmBug(`memmap_check: section ${s} is neither deferred nor online`);
     let pfn = start;
     while (pfn < end) {
-      const order = layout.buddy_order(pfn);
-      if (order >= 0) {
+      const stored = layout.buddy_order(pfn);
+      if (stored >= 0) {
+        const order = stored & ~PCP_FLAG;
         const n = 1 << order;
         if ((pfn & (n - 1)) !== 0) throw new VmBug(`memmap_check: free block at ${pfn} is not aligned to order ${order}`);
-        if (listed.get(pfn) !== order) throw new VmBug(`memmap_check: free block at ${pfn} order ${order} is not on its free list`);
+        if (listed.get(pfn) !== stored) throw new VmBug(`memmap_check: free block at ${pfn} order ${order}${stored & PCP_FLAG ? ' (per-cpu)' : ''} is not on its list`);
         for (let j = 1; j < n; j++) {
           if (layout.buddy_order(pfn + j) >= 0 || layout.page_type(pfn + j) !== PageType.none) {
             throw new VmBug(`memmap_check: pfn ${pfn + j} inside free block ${pfn}/${order} is also in use`);

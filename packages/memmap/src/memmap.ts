@@ -1,5 +1,5 @@
 import { BuddyAllocator } from './buddy.js';
-import { MAX_PAGE_ORDER, MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
+import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
 import { field_add, field_get, field_set, type FieldDecl, type PlacementResult } from './field.js';
 import type { CoreFolioFields, Layout, LayoutBytes } from './layout.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
@@ -80,13 +80,7 @@ export class Memmap {
     const all = Array.from({ length: this.sections }, (_, i) => i);
     this.buddy = new BuddyAllocator(this.layout, pfns, (s) => this.layout.online_section(s), all);
     this.pagesByType[PageType.buddy] = pfns;
-    if (opts.eagerInit) while (this.buddy.deferred_sections().length > 0) this.grow_all_once();
-  }
-
-  private grow_all_once(): void {
-    // Allocating and freeing a max-order block grows the zone by one section.
-    const pfn = this.buddy.alloc(MAX_PAGE_ORDER);
-    if (pfn >= 0) this.buddy.free(pfn, MAX_PAGE_ORDER);
+    if (opts.eagerInit) this.buddy.deferred_init_all();
   }
 
   /** Declare a field; the layout places it, charges for it or refuses. */

@@ -16,7 +16,7 @@ import {
   type Census,
   type KpageArrays,
 } from '@foliolab/procfs';
-import { CliError, format_bytes, format_int, format_percent, write_file_atomic } from '../util.js';
+import { CliError, check_output_path, format_bytes, format_int, format_percent, write_file_atomic } from '../util.js';
 
 export interface MemmapOptions {
   live?: boolean;
@@ -179,6 +179,7 @@ export async function run_memmap(opts: MemmapOptions, allowFallback = false): Pr
   if (opts.live && opts.snapshot !== undefined) throw new CliError('--live and --snapshot: choose one source');
   if (!opts.live && opts.snapshot === undefined && !allowFallback) throw new CliError('memmap: say where the page flags come from: --live or --snapshot PATH');
   const layouts = parse_layout_list(opts.layout);
+  if (opts.out) check_output_path(opts.out);
   const { arrays, census, fallback } = await load(opts, allowFallback);
   let text: string;
   if (opts.flags) {

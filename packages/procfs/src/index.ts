@@ -1,0 +1,17 @@
+export { PAGE_CLASSES, pageClassify } from './classify.js';
+export type { PageClass } from './classify.js';
+export { censusFromArrays } from './census.js';
+export type { Census, CensusObjects, CensusOptions, CensusSource } from './census.js';
+export { ProcfsError, procfsErrorFrom } from './errors.js';
+export { flagNames, flagsCensus, formatFlagsCensus } from './flags-census.js';
+export type { FlagsCensusEntry, FlagsCensusOptions } from './flags-census.js';
+export { KPF, KPF_MAPPEDTODISK } from './kpf.js';
+export { kpageArraysCheck, u64At, u64WordsFromBytes, u64WordsToBytes } from './kpage-arrays.js';
+export type { KpageArrays } from './kpage-arrays.js';
+export { readLive, readLiveCensus } from './live.js';
+export type { LiveArrays, LiveReadOptions } from './live.js';
+export { parseMeminfo } from './meminfo.js';
+export { SNAPSHOT_TEXT_FILES, captureSnapshot, readSnapshot, readSnapshotCensus, unameLine, writeSnapshot } from './snapshot.js';
+export type { CaptureOptions, Snapshot, WriteSnapshotOptions } from './snapshot.js';
+export { benchCensus } from './bench.js';
+export type { CensusBench } from './bench.js';
