@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './util.js';
-import { register as registerMemmap, runDefault } from './commands/memmap.js';
+import { register as registerMemmap } from './commands/memmap.js';
+import { register as registerRun } from './commands/run.js';
+import { register as registerCompare, run_default } from './commands/compare.js';
 import { register as registerCapture } from './commands/capture.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerWorkloads } from './commands/workloads.js';
@@ -10,7 +12,7 @@ const pkg = createRequire(import.meta.url)('../package.json') as { version: stri
 
 /** Errors our libraries throw for bad input carry a name ending in Error and a one-line message. */
 function is_input_error(e: unknown): e is Error {
-  return e instanceof Error && /^(Procfs|Workload|Memmap|UnknownName|Vm|Fs|Pagecache|Contend|Policy|Machine)\w*Error$/.test(e.name);
+  return e instanceof Error && /^(Procfs|Workload|Memmap|UnknownName|Vm|VmStep|Fs|Pagecache|Contend|ContendParam|Policy|Machine|Compare|HashedOption)\w*Error$/.test(e.name);
 }
 
 export function build_program(): Command {
@@ -19,7 +21,9 @@ export function build_program(): Command {
     .version(pkg.version)
     .exitOverride()
     .showHelpAfterError('(run foliolab --help for usage)')
-    .action(async () => runDefault());
+    .action(async () => run_default());
+  registerCompare(program);
+  registerRun(program);
   registerMemmap(program);
   registerCapture(program);
   registerValidate(program);

@@ -104,6 +104,12 @@ export class MemdescLayout implements Layout {
     this.core = { flags: f.handle(FOLIO.flags), refcount: f.handle(FOLIO.refcount), mapping: f.handle(FOLIO.mapping), index: f.handle(FOLIO.index), private: f.handle(FOLIO.private), memcg: f.handle(FOLIO.memcg) };
   }
 
+  /** The simulated kernel address of an object's descriptor (what a memdesc word points at), or -1 if it has none. */
+  descriptor_address(type: PageType, id: number): number {
+    const arena = this.arenaOfTag[memdesc_tag_of(type)];
+    return arena ? arena.address(id) : -1;
+  }
+
   descriptor_size(kind: DescriptorKind): number {
     return this.arenas[kind].size;
   }

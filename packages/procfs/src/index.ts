@@ -15,3 +15,4 @@ export { SNAPSHOT_TEXT_FILES, captureSnapshot, readSnapshot, readSnapshotCensus,
 export type { CaptureOptions, Snapshot, WriteSnapshotOptions } from './snapshot.js';
 export { benchCensus } from './bench.js';
 export type { CensusBench } from './bench.js';
+export { bundledSnapshotDir } from './bundled.js';

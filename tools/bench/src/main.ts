@@ -1,6 +1,4 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchCensus } from '@foliolab/procfs';
+import { benchCensus, bundledSnapshotDir } from '@foliolab/procfs';
 import { bench_allocator, bench_host_bytes, type Figure } from './memmap-bench.js';
 
 /**
@@ -24,8 +22,7 @@ async function section(name: string, fn: () => Promise<Figure[]> | Figure[]): Pr
   }
 }
 
-const procfsDir = dirname(fileURLToPath(import.meta.resolve('@foliolab/procfs/package.json')));
-const snapshot = join(procfsDir, 'test-fixtures', 'kpage-snapshot-idle');
+const snapshot = bundledSnapshotDir();
 
 process.stdout.write(`foliolab bench — node ${process.version}, ${new Date().toISOString()}\n`);
 await section('memmap: host memory per simulated page', () => bench_host_bytes(snapshot));

@@ -1,6 +1,4 @@
 import { access, constants } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { PAGE_TYPE_NAMES, PAGE_SIZE, layout_measure, page_type_by_name, type LayoutBytes } from '@foliolab/memmap';
@@ -8,6 +6,7 @@ import { parse_layout_list, type LayoutEntry } from '@foliolab/machine';
 import {
   PAGE_CLASSES,
   ProcfsError,
+  bundledSnapshotDir,
   censusFromArrays,
   flagsCensus,
   formatFlagsCensus,
@@ -49,10 +48,7 @@ export interface MemmapReport {
 }
 
 /** The idle snapshot shipped with @foliolab/procfs, used when the live /proc cannot be read. */
-export function bundled_snapshot_dir(): string {
-  const pkg = fileURLToPath(import.meta.resolve('@foliolab/procfs/package.json'));
-  return join(dirname(pkg), 'test-fixtures', 'kpage-snapshot-idle');
-}
+export const bundled_snapshot_dir = bundledSnapshotDir;
 
 /** The census's page classes and the memmap's page types are the same vocabulary; map by name. */
 function census_objects(census: Census) {
@@ -206,9 +202,4 @@ export function register(program: Command): void {
     .option('--flags', 'print the flag-combination census exactly as the kernel\'s page-types -r does')
     .option('--out <file>', 'write the output to a file (whole or not at all) instead of stdout')
     .action(async (opts: MemmapOptions) => run_memmap(opts));
-}
-
-/** `foliolab` with no arguments, until the comparison app lands: the memmap report of this machine, or of the bundled snapshot. */
-export async function runDefault(): Promise<void> {
-  await run_memmap({}, true);
 }
