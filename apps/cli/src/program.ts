@@ -20,7 +20,7 @@ export function build_program(): Command {
     .description('Compare Linux memory-descriptor designs on the same workloads, and measure the memmap of a real machine.')
     .version(pkg.version)
     .exitOverride()
-    .showHelpAfterError('(run foliolab --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(`foliolab: ${str.replace(/^error: /, '').trimEnd()} (see foliolab --help)\n`) })
     .action(async () => run_default());
   registerCompare(program);
   registerRun(program);
@@ -28,7 +28,7 @@ export function build_program(): Command {
   registerCapture(program);
   registerValidate(program);
   registerWorkloads(program);
-  for (const c of program.commands) c.exitOverride();
+  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: (str, write) => write(`foliolab ${c.name()}: ${str.replace(/^error: /, '').trimEnd()} (see foliolab ${c.name()} --help)\n`) });
   return program;
 }
 

@@ -13,6 +13,7 @@ export const KEY_METRICS: Record<string, readonly string[]> = {
 export function composition_label(c: Composition, kind?: RunKind): string {
   switch (kind) {
     case 'mapcount': return `${c.mapcount} @ ${c.layout}`;
+    case 'mixed': return `${c.mapcount} @ ${c.layout} (${c.fs})`;
     case 'fs': return `${c.fs}`;
     case 'pagewait': return `${c.pagewait} @ ${c.layout}`;
     default: return [c.layout, c.mapcount, c.pagewait, c.fs].filter(Boolean).join(' / ');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_PAGE_ORDER, Memmap, MemdescTag, PageType, field_get, memdesc_address, memdesc_tag, memmap_exercise, type MemmapOp } from '@foliolab/memmap';
+import { MAX_PAGE_ORDER, Memmap, MemdescTag, PageType, field_get, is_refusal, memdesc_address, memdesc_tag, memmap_exercise, type MemmapOp } from '@foliolab/memmap';
 import { MemdescLayout } from './index.js';
 
 const MiB = 1 << 20;
@@ -58,7 +58,7 @@ describe('memdesc layout', () => {
     const ok = mm32.place({ owner: 'per-page', name: '_mapcount', scope: 'page', init: -1 });
     expect(ok.refused).toBeUndefined();
     expect(mm32.bytes().total).toBe(mm32.pfns * 32);
-    if (ok.refused) return;
+    if (is_refusal(ok)) return;
     const f = mm32.folio_alloc(2);
     for (let j = 0; j < 4; j++) expect(field_get(ok.handle, mm32.folio_pfn(f) + j)).toBe(-1);
   });
@@ -69,13 +69,13 @@ describe('memdesc layout', () => {
     const a = mm.place({ owner: 'upstream', name: '_large_mapcount', scope: 'large-folio', init: -1 });
     const b = mm.place({ owner: 'upstream', name: '_entire_mapcount', scope: 'large-folio', init: -1 });
     const c = mm.place({ owner: 'upstream', name: '_mm_ids', scope: 'large-folio', words: 2 });
-    expect([a, b, c].map((p) => (p.refused ? -1 : p.bytesPerUnit))).toEqual([16, 0, 0]);
+    expect([a, b, c].map((p) => (is_refusal(p) ? -1 : p.bytesPerUnit))).toEqual([16, 0, 0]);
     expect(layout.descriptor_size('folio')).toBe(96);
     const d = mm.place({ owner: 'upstream', name: '_mm_id_mapcount', scope: 'large-folio', words: 2, init: -1 });
-    expect(d.refused ? -1 : d.bytesPerUnit).toBe(16);
+    expect(is_refusal(d) ? -1 : d.bytesPerUnit).toBe(16);
     expect(layout.descriptor_size('folio')).toBe(112);
     const f = mm.folio_alloc(3);
-    if (a.refused) return;
+    if (is_refusal(a)) return;
     expect(field_get(a.handle, f)).toBe(-1);
     expect(() => mm.place({ owner: 'late', name: 'x', scope: 'folio' })).toThrow(/already allocated/);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, memmap_exercise, type MemmapOp } from '@foliolab/memmap';
+import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, is_refusal, memmap_exercise, type MemmapOp, type Placement, type PlacementResult } from '@foliolab/memmap';
 import { StructPageLayout, hvo_freed_bytes } from './index.js';
 
 const MiB = 1 << 20;
@@ -36,12 +36,14 @@ describe('struct-page layout', () => {
   it('places kernel-named fields where the kernel has them and charges extra arrays for the rest', () => {
     const layout = new StructPageLayout();
     const mm = new Memmap({ layout, memory: 128 * MiB });
-    const pm = mm.place({ owner: 't', name: '_mapcount', scope: 'page', init: -1 });
-    const lm = mm.place({ owner: 't', name: '_large_mapcount', scope: 'large-folio', init: -1 });
-    const ids = mm.place({ owner: 't', name: '_mm_ids', scope: 'large-folio', words: 2 });
-    const odd = mm.place({ owner: 't', name: 'my_counter', scope: 'page' });
-    expect(pm.refused).toBeUndefined();
-    if (pm.refused || lm.refused || ids.refused || odd.refused) throw new Error('refused');
+    const placed = (p: PlacementResult): Placement => {
+      if (is_refusal(p)) throw new Error(p.refused);
+      return p;
+    };
+    const pm = placed(mm.place({ owner: 't', name: '_mapcount', scope: 'page', init: -1 }));
+    const lm = placed(mm.place({ owner: 't', name: '_large_mapcount', scope: 'large-folio', init: -1 }));
+    const ids = placed(mm.place({ owner: 't', name: '_mm_ids', scope: 'large-folio', words: 2 }));
+    const odd = placed(mm.place({ owner: 't', name: 'my_counter', scope: 'page' }));
     expect(pm.where).toMatch(/\+48/);
     expect(pm.bytesPerUnit).toBe(0);
     expect(lm.where).toBe('page[1] +16 (_large_mapcount)');

@@ -5,6 +5,8 @@ import { runContend, validateContendParams, type ContendResult, type WaitPolicy 
 import { layout_entry, type LayoutEntry } from './layouts.js';
 import { FS_BACKENDS, MAPCOUNT_POLICIES, PAGEWAIT_POLICIES, registry_entry, type RegistryEntry } from './registry.js';
 import { memmap_wait_host } from './wait-host.js';
+import { file_fault_handler } from './file-fault.js';
+import { createIomapMapper } from '@foliolab/fs-iomap';
 
 export class MachineError extends Error {
   constructor(readonly field: string, readonly reason: string) {
@@ -49,7 +51,7 @@ export interface Machine {
   readonly names: CompositionNames;
   readonly memmap: Memmap;
   readonly vm: Vm;
-  readonly pagecache: PageCache | undefined;
+  readonly pagecache: PageCache;
   readonly waitPolicy: WaitPolicy | undefined;
   /** Step handlers for @foliolab/workloads' runWorkload: the vm's, the page cache's, and contend. */
   readonly handlers: Record<string, (args: Record<string, unknown>) => unknown>;
@@ -95,24 +97,24 @@ export function createMachine(spec: MachineSpec): ComposeResult {
     ...(mapper ? { fs: typeof spec.fs === 'string' ? spec.fs : mapper.name } : {}),
   };
   const memmap = new Memmap({ layout, memory: spec.memory, debugVm: spec.debugVm ?? false });
-  let pagecache: PageCache | undefined;
-  if (mapper) {
-    pagecache = new PageCache({
+  // Every machine has a page cache for file and shared mappings; without an fs choice it uses iomap
+  // and reports no fs metrics.
+  const pagecache = new PageCache({
       memmap,
-      mapper,
+      mapper: mapper ?? createIomapMapper(),
       blockSize: spec.blockSize ?? 4096,
       ...(spec.folioMax !== undefined ? { folioMax: spec.folioMax } : {}),
       ...(spec.readAheadKb !== undefined ? { readAheadKb: spec.readAheadKb } : {}),
       ...(spec.image !== undefined ? { mode: 'data' as const, image: spec.image } : {}),
       seed: spec.seed ?? 1,
     });
-  }
   const composed = vm_compose({
     memmap,
     policy: mapcount ?? new NoMapcountPolicy(),
     thp: spec.thp ?? 'madvise',
     mthp: spec.mthp ?? [],
     debugVm: spec.debugVm ?? false,
+    fileFault: file_fault_handler(pagecache),
   });
   if (!composed.ok) {
     const r = composed.refusals[0]!;
@@ -123,7 +125,7 @@ export function createMachine(spec: MachineSpec): ComposeResult {
   const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {};
   const vsteps = vmSteps(vm);
   for (const op of vsteps.ops) handlers[op] = (a) => vsteps.run(op, a);
-  if (pagecache) {
+  {
     const f = fsSteps(pagecache) as unknown as Record<string, (a: Record<string, unknown>) => unknown>;
     for (const [op, fn] of Object.entries(f)) handlers[op] = fn;
   }
@@ -202,7 +204,7 @@ function machine_metrics(m: Machine): Record<string, number> {
     if (r.policyCost && typeof (r.policyCost as unknown as Record<string, unknown>).atomics === 'number') out['mapcount.atomics'] = (r.policyCost as unknown as Record<string, number>).atomics!;
     if (r.policyCost && typeof (r.policyCost as unknown as Record<string, unknown>).cachelines === 'number') out['mapcount.cache_lines'] = (r.policyCost as unknown as Record<string, number>).cachelines!;
   }
-  if (m.pagecache) {
+  if (m.names.fs) {
     const s = m.pagecache.stats;
     for (const k of ['get_block_calls', 'iomap_begin_calls', 'delalloc_reservations', 'extents_allocated', 'data_bios', 'data_bio_bytes', 'bvecs', 'requests', 'request_bytes', 'metadata_bios', 'buffer_heads_allocated', 'iomap_folio_state_bytes', 'readahead_calls'] as const) {
       out[`fs.${k}`] = s[k];

@@ -133,7 +133,8 @@ export const NO_ARG_OPS: ReadonlySet<string> = new Set(['sync', 'drop_caches', '
 
 export const MACHINE_SCHEMA = z.strictObject({
   memory: size(),
-  thp: z.enum(['always', 'madvise', 'never']),
+  // The kernel's default (and this machine's): THP only where madvise(MADV_HUGEPAGE) asks for it.
+  thp: z.enum(['always', 'madvise', 'never']).default('madvise'),
   mthp: z.array(size()).default([]),
   seed: count(0).max(0xffffffff),
   blockSize: size().optional(),
