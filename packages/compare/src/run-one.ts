@@ -6,6 +6,7 @@ import {
   loadBuiltin,
   loadWorkload,
   runWorkload,
+  validateWorkload,
   workload_kind,
   type CowCellTag,
   type Workload,
@@ -28,9 +29,11 @@ export interface RunOptions {
   observe?: boolean;
 }
 
-/** Load a workload by built-in name or path (throws WorkloadError with file:line:column on bad input). */
+/** Load and validate a workload by built-in name or path (throws WorkloadError with file:line:column on bad input). */
 export async function workload_load(ref: WorkloadRef): Promise<Workload> {
-  return isBuiltin(ref) ? loadBuiltin(ref) : loadWorkload(ref);
+  const w = isBuiltin(ref) ? loadBuiltin(ref) : await loadWorkload(ref);
+  validateWorkload(w);
+  return w;
 }
 
 function ops_of(steps: Workload['steps'], out = new Set<string>()): Set<string> {
@@ -106,7 +109,8 @@ export async function run_one(ref: WorkloadRef | Workload, composition: Composit
   const machine = composed.machine;
   let observe: ObserveRecord[] = [];
   try {
-    const r = runWorkload(w, machine.handlers as never, { seed, targetName: `the ${composition.layout} machine` });
+    // workload_load validated it; a Workload passed in by the caller is validated by the runner.
+    const r = runWorkload(w, machine.handlers as never, { seed, targetName: `the ${composition.layout} machine`, skipValidate: typeof ref === 'string' });
     observe = r.observe.map((o) => o.data as ObserveRecord);
   } catch (e) {
     const msg = one_line(e);

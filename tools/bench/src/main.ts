@@ -1,4 +1,8 @@
 import { benchCensus, bundledSnapshotDir } from '@foliolab/procfs';
+import { benchVm } from '@foliolab/vm';
+import { benchPagewait } from '@foliolab/pagewait';
+import { benchFs } from '@foliolab/pagecache';
+import { LAYOUTS, MAPCOUNT_POLICIES, PAGEWAIT_POLICIES, FS_BACKENDS } from '@foliolab/machine';
 import { bench_allocator, bench_host_bytes, type Figure } from './memmap-bench.js';
 
 /**
@@ -32,4 +36,44 @@ await section('procfs: live census vs page-types', async () => {
   return Object.entries(r as unknown as Record<string, unknown>)
     .filter(([, v]) => typeof v === 'number')
     .map(([k, v]) => ({ name: k, value: v as number, unit: '' }));
+});
+
+const layout = (name: string) => () => LAYOUTS.find((l) => l.name === name)!.create();
+const policy = (name: string) => () => MAPCOUNT_POLICIES.find((p) => p.name === name)!.create({});
+
+await section('vm: simulated 4 KiB anon faults vs the host kernel (budget >= 100x)', () => {
+  const r = benchVm({
+    layouts: { 'struct-page': layout('struct-page'), memdesc: layout('memdesc') },
+    policies: { 'per-page': policy('per-page'), 'per-folio': policy('per-folio'), upstream: policy('upstream'), 'upstream-no-page-mapcount': policy('upstream-no-page-mapcount') },
+  });
+  const out: Figure[] = [{ name: 'host kernel first-touch faults (pages/s, same process)', value: r.hostPagesPerSec, unit: '/s' }];
+  for (const row of r.rows) {
+    if (row.refused) {
+      out.push({ name: `${row.policy} @ ${row.layout}: refused (${row.refused.slice(0, 60)}…)`, value: 0, unit: '' });
+      continue;
+    }
+    out.push({ name: `${row.policy} @ ${row.layout}: simulated faults/s`, value: row.faultsPerSec, unit: '/s', budget: '>= 100x host', ok: row.vsHost >= 100 });
+    out.push({ name: `${row.policy} @ ${row.layout}: x host kernel`, value: row.vsHost, unit: 'x' });
+    out.push({ name: `${row.policy} @ ${row.layout}: fork of a 1 GiB THP process`, value: row.forkThpMs, unit: 'ms' });
+    out.push({ name: `${row.policy} @ ${row.layout}: host bytes per simulated page`, value: row.hostBytesPerPage, unit: 'B' });
+  }
+  return out;
+});
+
+await section('pagewait: simulated wake-ups per second of host time', () =>
+  benchPagewait({ policies: PAGEWAIT_POLICIES.map((p) => ({ name: p.name, create: () => p.create({}) })) }).flatMap((r) => [
+    { name: `${r.scenario} / ${r.policy}: folio_wake_bit calls/s`, value: r.wakeupsPerSec, unit: '/s' },
+    { name: `${r.scenario} / ${r.policy}: tasks woken/s`, value: r.tasksWokenPerSec, unit: '/s' },
+  ]),
+);
+
+await section('fs: simulated buffered I/O (budget >= 1 GiB/s streaming reads in metadata mode)', () => {
+  const backends = Object.fromEntries(FS_BACKENDS.filter((b) => ['buffer-head', 'ext4', 'iomap'].includes(b.name)).map((b) => [b.name, () => b.create({})]));
+  const r = benchFs({ backends, layout: layout('struct-page') });
+  return r.rows.map((row) => ({
+    name: `${row.backend}, ${row.mode} mode, ${row.op} of ${row.bytes / 2 ** 20} MiB`,
+    value: row.gibPerSec,
+    unit: 'GiB/s',
+    ...(row.mode === 'metadata' && row.op === 'stream-read-cold' ? { budget: '>= 1 GiB/s', ok: row.gibPerSec >= 1 } : {}),
+  }));
 });

@@ -66,3 +66,32 @@ describe('foliolab compare', () => {
     it('an unknown option', () => bad(['run', 'thp-fork-partial', '--colour'], /^foliolab run: unknown option '--colour'/));
   });
 });
+
+describe('foliolab run --pagewait', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'foliolab-pw-'));
+  const contend = (fields: string) => {
+    const f = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(f, `name: c\nmachine: { memory: 64MiB, seed: 1 }\nsteps:\n  - contend: { ${fields} }\n`);
+    return f;
+  };
+
+  it('runs both wait policies and a bigger wait table', () => {
+    const r = run_cli(['run', 'pagewait-file-server', '--pagewait', 'hashed,attached', '--wait-table-bits', '10', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.runs.map((x: { pagewait: string }) => x.pagewait)).toEqual(['hashed', 'attached']);
+    expect(j.runs[0].metrics['pagewait.table_bytes']).toBe(1024 * 24);
+    expect(j.runs[1].metrics['pagewait.foreign_walked']).toBe(0);
+  });
+
+  it.each([
+    ['zero tasks', 'tasks: 0, hotFolios: 2, holdTime: 1us, duration: 1ms, pattern: lock', /tasks/],
+    ['negative latency', 'tasks: 4, hotFolios: 2, holdTime: 1us, ioLatency: -5, duration: 1ms, pattern: writeback', /ioLatency/],
+    ['more hot folios than memory', 'tasks: 4, hotFolios: 100000, holdTime: 1us, duration: 1ms, pattern: lock', /hotFolios|fit/],
+  ])('%s is bad input', (_what, fields, pattern) => {
+    const r = run_cli(['run', contend(fields), '--pagewait', 'hashed']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  });
+});
