@@ -7,12 +7,13 @@ import { register as registerCompare, run_default } from './commands/compare.js'
 import { register as registerCapture } from './commands/capture.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerWorkloads } from './commands/workloads.js';
+import { register as registerReport } from './commands/report.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Errors our libraries throw for bad input carry a name ending in Error and a one-line message. */
 function is_input_error(e: unknown): e is Error {
-  return e instanceof Error && /^(Procfs|Workload|Memmap|UnknownName|Vm|VmStep|Fs|Pagecache|Contend|ContendParam|Policy|Machine|Compare|HashedOption)\w*Error$/.test(e.name);
+  return e instanceof Error && /^(Procfs|Workload|Memmap|UnknownName|Vm|VmStep|Fs|Pagecache|Contend|ContendParam|Policy|Machine|Compare|HashedOption|Report)\w*Error$/.test(e.name);
 }
 
 export function build_program(): Command {
@@ -28,6 +29,7 @@ export function build_program(): Command {
   registerCapture(program);
   registerValidate(program);
   registerWorkloads(program);
+  registerReport(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: (str, write) => write(`foliolab ${c.name()}: ${str.replace(/^error: /, '').trimEnd()} (see foliolab ${c.name()} --help)\n`) });
   return program;
 }

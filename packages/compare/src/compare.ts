@@ -144,12 +144,12 @@ export function package_versions(): Record<string, string> {
 function cow_rows(runs: readonly RunRecord[]): CowMatrixRow[] | undefined {
   const rows = new Map<string, CowMatrixRow>();
   for (const r of runs) {
-    if (!r.cow && !r.workload.startsWith('cow.')) continue;
-    const key = r.cow ? `${r.cow.case}\u0000${r.cow.backing}` : r.workload;
+    if (!r.cow) continue;
+    const key = `${r.cow.case}\u0000${r.cow.backing}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { case: r.cow?.case ?? r.workload, backing: r.cow?.backing ?? '', results: {} }));
+    if (!row) rows.set(key, (row = { case: r.cow.case, backing: r.cow.backing, results: {} }));
     const who = r.composition.layout === 'struct-page' || !r.composition.mapcount ? (r.composition.mapcount ?? r.composition.layout) : `${r.composition.mapcount}@${r.composition.layout}`;
-    row.results[who] = { leak: r.cow?.leak ?? false, stalePin: r.cow?.stalePin ?? false, status: r.status, ...(r.reason ?? r.cow?.reason ? { reason: r.reason ?? r.cow?.reason } : {}) };
+    row.results[who] = { leak: r.cow.leak, stalePin: r.cow.stalePin, status: r.status, ...(r.reason ?? r.cow.reason ? { reason: r.reason ?? r.cow.reason } : {}) };
   }
   return rows.size ? [...rows.values()] : undefined;
 }

@@ -87,7 +87,9 @@ export async function run_one(ref: WorkloadRef | Workload, composition: Composit
   const w = typeof ref === 'string' ? await workload_load(ref) : ref;
   const kind = workload_kind_of(w);
   const seed = opts.seed ?? w.machine.seed ?? 1;
-  const base = { workload: w.name, kind, composition, seed };
+  const cell = cowCell(w.name);
+  // A cow.c cell keeps its case and backing whatever happens to the run, so the matrix has one row per cell.
+  const base = { workload: w.name, kind, composition, seed, ...(cell ? { cow: { case: cell.cell.case, backing: cell.cell.backing, leak: false, stalePin: false } } : {}) };
   const m = w.machine as unknown as { memory: number; thp?: MachineSpec['thp']; mthp?: number[]; blockSize?: number; folioMax?: number; readAheadKb?: number; waitTableBits?: number; debugVm?: boolean };
   const spec: MachineSpec = {
     memory: opts.memory ?? m.memory,
@@ -123,7 +125,6 @@ export async function run_one(ref: WorkloadRef | Workload, composition: Composit
   const d = machine.distributions();
   if (Object.keys(d).length) rec.distributions = d;
   if (opts.observe !== false && observe.length) rec.observe = observe;
-  const cell = cowCell(w.name);
   if (cell) rec.cow = cow_verdict(cell.cell, observe);
   rec.durationMs = performance.now() - t0;
   return rec;

@@ -64,7 +64,8 @@ export interface CompareResult {
   memory: number;
   versions: Record<string, string>;
   host: { node: string; kernel: string };
-  baseline: Composition;
+  /** The first name of every choice: what deltas are computed against. */
+  baseline: Required<Composition>;
   runs: RunRecord[];
   memmap?: MemmapSection;
   cowMatrix?: CowMatrixRow[];

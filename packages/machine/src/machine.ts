@@ -122,6 +122,7 @@ export function createMachine(spec: MachineSpec): ComposeResult {
   }
   const vm = composed.vm;
   const contends: ContendResult[] = [];
+  const walkHist = new Map<number, number>();
   const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {};
   const vsteps = vmSteps(vm);
   for (const op of vsteps.ops) handlers[op] = (a) => vsteps.run(op, a);
@@ -134,7 +135,13 @@ export function createMachine(spec: MachineSpec): ComposeResult {
       const params = validateContendParams({ seed: spec.seed ?? 1, ...a });
       const host = memmap_wait_host(memmap, params.hotFolios + params.coldFolios);
       try {
-        const r = runContend(params, { policy: waitPolicy, host });
+        const r = runContend(params, {
+          policy: waitPolicy,
+          host,
+          inspect: (sim) => {
+            for (const [v, n] of sim.walkHistogram()) walkHist.set(v, (walkHist.get(v) ?? 0) + n);
+          },
+        });
         contends.push(r);
         return r;
       } finally {
@@ -150,7 +157,11 @@ export function createMachine(spec: MachineSpec): ComposeResult {
     waitPolicy,
     handlers,
     metrics: () => machine_metrics(machine),
-    distributions: () => machine_distributions(contends),
+    distributions: () => {
+      const out: Record<string, Array<[number, number]>> = {};
+      if (walkHist.size) out['pagewait.walk'] = [...walkHist.entries()].sort((a, b) => a[0] - b[0]);
+      return out;
+    },
     contendResults: () => contends,
   };
   return { ok: true, machine };
@@ -236,15 +247,6 @@ function machine_metrics(m: Machine): Record<string, number> {
     out['pagewait.truncate_see_throughs'] = (out['pagewait.truncate_see_throughs'] ?? 0) + p.truncateSeeThroughs;
   }
   return out;
-}
-
-function machine_distributions(contends: readonly ContendResult[]): Record<string, Array<[number, number]>> {
-  const walk = new Map<number, number>();
-  for (const r of contends) {
-    const h = (r.metrics as unknown as { walkHistogram?: ReadonlyArray<readonly [number, number]> }).walkHistogram;
-    if (h) for (const [v, n] of h) walk.set(v, (walk.get(v) ?? 0) + n);
-  }
-  return walk.size ? { 'pagewait.walk': [...walk.entries()].sort((a, b) => a[0] - b[0]) } : {};
 }
 
 export { PageType };

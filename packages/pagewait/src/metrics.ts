@@ -18,6 +18,18 @@ export class Samples {
     return this.n === 0 ? 0 : this.sum / this.n;
   }
 
+  /** The distribution as [value, count] pairs in ascending value order. */
+  histogram(): Array<[number, number]> {
+    const sorted = this.v.slice(0, this.n).sort();
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < sorted.length; i++) {
+      const last = out[out.length - 1];
+      if (last && last[0] === sorted[i]) last[1]++;
+      else out.push([sorted[i]!, 1]);
+    }
+    return out;
+  }
+
   /** Nearest-rank percentiles for each q in (0, 1]. */
   percentiles(qs: readonly number[]): number[] {
     if (this.n === 0) return qs.map(() => 0);

@@ -123,6 +123,11 @@ export class PagewaitSim implements WaitEnv {
   private lockHandoffs = 0;
   private lockSteals = 0;
   private readonly walkSamples = new Samples();
+
+  /** Entries walked per wake-up, as [entries, wake-ups] pairs: the distribution behind walkPerWake. */
+  walkHistogram(): Array<[number, number]> {
+    return this.walkSamples.histogram();
+  }
   private readonly latencySamples = new Samples();
 
   // Verification (independent of the policy's queues).

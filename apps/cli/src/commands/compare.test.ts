@@ -95,3 +95,28 @@ describe('foliolab run --pagewait', () => {
     expect(r.stderr).toMatch(pattern);
   });
 });
+
+describe('foliolab report', () => {
+  it('renders a saved result to one HTML file, and refuses a file that is not a result', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'foliolab-rep-'));
+    try {
+      const r = run_cli(['compare', 'seed004-aligned-pmd', 'pagewait-file-server', '--layout', 'struct-page', '--mapcount', 'per-folio,upstream', '--format', 'json', '--out', join(dir, 'r.json'), '--jobs', '1']);
+      expect(r.status, r.stderr).toBe(0);
+      const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+      expect(j.runs.find((x: { kind: string }) => x.kind === 'pagewait').distributions['pagewait.walk'].length).toBeGreaterThan(0);
+      const h = run_cli(['report', join(dir, 'r.json'), '--out', join(dir, 'r.html')]);
+      expect(h.status, h.stderr).toBe(0);
+      const html = readFileSync(join(dir, 'r.html'), 'utf8');
+      expect(html).toMatch(/^<!doctype html>/i);
+      // Self-contained: no script or stylesheet is fetched (the report's own browser test guards every request).
+      expect(/<script[^>]+src=|<link[^>]+href=/i.test(html)).toBe(false);
+      writeFileSync(join(dir, 'x.json'), '{"schema":"other"}');
+      const bad = run_cli(['report', join(dir, 'x.json'), '--out', join(dir, 'x.html')]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/x\.json: schema/);
+      expect(existsSync(join(dir, 'x.html'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});

@@ -88,7 +88,7 @@ export async function run_compare({ workloads, options: o, report }: CompareRun)
   });
   progress?.stop();
   result.memmap = await memmap_section(o, layouts);
-  const html = async () => (await import('@foliolab/report')).renderReport(result as never);
+  const html = async () => (await import('@foliolab/report')).renderReport(result);
   const text = format === 'json' ? JSON.stringify(result, null, 2) + '\n' : format === 'csv' ? render_csv(result) : format === 'html' ? await html() : render_table(result);
   if (o.out) write_file_atomic(o.out, text);
   else process.stdout.write(text);

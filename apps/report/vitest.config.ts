@@ -1,0 +1,12 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  ssr: { resolve: { conditions: ['@foliolab/source', ...defaultServerConditions] } },
+  test: {
+    name: '@foliolab/report',
+    environment: 'node',
+    include: ['src/**/*.test.ts'],
+    passWithNoTests: false,
+  },
+});
