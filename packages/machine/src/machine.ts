@@ -1,6 +1,6 @@
 import { Memmap, PAGE_SIZE, PageType, type Layout, type LayoutBytes } from '@foliolab/memmap';
 import { vm_compose, vm_report, vmSteps, NoMapcountPolicy, type MapcountPolicy, type Vm, type ThpMode } from '@foliolab/vm';
-import { PageCache, fsSteps, type BlockMapper } from '@foliolab/pagecache';
+import { PageCache, fsSteps, type BlockMapper, type DeviceProfile } from '@foliolab/pagecache';
 import { runContend, validateContendParams, type ContendResult, type WaitPolicy } from '@foliolab/pagewait';
 import { layout_entry, type LayoutEntry } from './layouts.js';
 import { FS_BACKENDS, MAPCOUNT_POLICIES, PAGEWAIT_POLICIES, registry_entry, type RegistryEntry } from './registry.js';
@@ -34,6 +34,8 @@ export interface MachineSpec {
   /** Largest page-cache folio in bytes (default 2 MiB). */
   folioMax?: number;
   readAheadKb?: number;
+  /** The block device's queue limits (max_sectors, max_segments, max_segment_size, …). */
+  device?: Partial<DeviceProfile>;
   waitTableBits?: number;
   /** Data mode for the page cache: real bytes in this image file. */
   image?: string;
@@ -105,6 +107,7 @@ export function createMachine(spec: MachineSpec): ComposeResult {
       blockSize: spec.blockSize ?? 4096,
       ...(spec.folioMax !== undefined ? { folioMax: spec.folioMax } : {}),
       ...(spec.readAheadKb !== undefined ? { readAheadKb: spec.readAheadKb } : {}),
+      ...(spec.device !== undefined ? { device: spec.device } : {}),
       ...(spec.image !== undefined ? { mode: 'data' as const, image: spec.image } : {}),
       seed: spec.seed ?? 1,
     });

@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  ssr: { resolve: { conditions: ['@foliolab/source', ...defaultServerConditions] } },
+  test: {
+    name: '@foliolab/fs-calibrate',
+    environment: 'node',
+    include: ['src/**/*.test.ts'],
+    passWithNoTests: false,
+  },
+});
