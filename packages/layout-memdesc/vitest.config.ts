@@ -8,5 +8,7 @@ export default defineConfig({
     environment: 'node',
     include: ['src/**/*.test.ts'],
     passWithNoTests: false,
+    testTimeout: 60000,
+    hookTimeout: 60000,
   },
 });

@@ -10,17 +10,9 @@ export interface Composition {
   fs?: string;
 }
 
-export interface ObservedPage {
-  pfn: number;
-  page: number | null;
-  folio: number | null;
-  oracle: { page: number; folio: number };
-}
-
-export interface ObserveRecord {
-  label: string;
-  pages: Array<{ index: number; procs: Record<string, ObservedPage | null> }>;
-}
+/** Observe records are the vm's (`foliolab/run@1` shape). */
+import type { ObservedPage, ObserveRecord } from '@foliolab/vm';
+export type { ObservedPage, ObserveRecord };
 
 export interface RunRecord {
   workload: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_PAGE_ORDER, Memmap, MemdescTag, PageType, field_get, is_refusal, memdesc_address, memdesc_tag, memmap_exercise, type MemmapOp } from '@foliolab/memmap';
+import { MAX_PAGE_ORDER, Memmap, MemdescTag, PageType, field_get, is_refusal, memdesc_address, memdesc_tag, memmap_check, memmap_exercise, type MemmapOp } from '@foliolab/memmap';
 import { MemdescLayout } from './index.js';
 
 const MiB = 1 << 20;
@@ -96,5 +96,19 @@ describe('memdesc layout', () => {
         { numRuns: 30 },
       );
     }
+  });
+});
+
+describe('descriptor growth', () => {
+  it('handles made before a field grows the descriptor index the grown descriptors (core fields included)', () => {
+    const layout = new MemdescLayout();
+    const mm = new Memmap({ layout, memory: 128 * MiB, debugVm: true });
+    mm.place({ owner: 't', name: 'a', scope: 'folio', words: 2 });
+    mm.place({ owner: 't', name: 'b', scope: 'large-folio', words: 3 });
+    expect(layout.core.refcount.stride * 4).toBe(layout.descriptor_size('folio'));
+    const ids = [mm.folio_alloc(0), mm.folio_alloc(2), mm.folio_alloc(0)];
+    ids.forEach((f) => expect(mm.folio_ref_count(f)).toBe(1));
+    mm.folio_put(ids[1]!);
+    memmap_check(mm);
   });
 });

@@ -40,14 +40,21 @@ export class DescriptorArena {
     const need = Math.ceil((this.usedWords * 4) / MEMDESC_ALIGN) * MEMDESC_ALIGN;
     const added = Math.max(0, need - this.sizeBytes);
     this.sizeBytes = Math.max(this.sizeBytes, need);
+    // Invariant: every handle into this arena indexes with the arena's current stride.
+    for (const h of this.handles) h.stride = this.stride;
     return { off, added };
   }
 
   /** Words in use by named fields (the rest of the descriptor is padding). */
   usedWords = 0;
 
+  /** Handles given out so far: a later extend() changes the stride they index with. */
+  private readonly handles: Array<{ stride: number }> = [];
+
   handle(off: number): FieldHandle {
-    return field_handle(this.chunks, DescriptorArena.CHUNK_SHIFT, this.stride, off);
+    const h = field_handle(this.chunks, DescriptorArena.CHUNK_SHIFT, this.stride, off);
+    this.handles.push(h as { stride: number });
+    return h;
   }
 
   alloc(): number {

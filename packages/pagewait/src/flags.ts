@@ -5,14 +5,7 @@
  * byte, so folio_unlock() can clear PG_locked and test PG_waiters with one byte operation
  * (BUILD_BUG_ON(PG_waiters != 7) in mm/filemap.c).
  */
-export const PG_locked = 0;
-export const PG_writeback = 1;
-export const PG_referenced = 2;
-export const PG_uptodate = 3;
-export const PG_dirty = 4;
-export const PG_lru = 5;
-export const PG_head = 6;
-export const PG_waiters = 7;
+export { PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru, PG_head, PG_waiters } from '@foliolab/memmap';
 
 /** include/linux/wait.h */
 export const WQ_FLAG_EXCLUSIVE = 0x01;

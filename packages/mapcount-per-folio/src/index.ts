@@ -1,0 +1,1 @@
+export { PerFolioPolicy, createPolicy, name, type PerFolioOptions } from './per-folio.js';

@@ -1,0 +1,14 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  ssr: { resolve: { conditions: ['@foliolab/source', ...defaultServerConditions] } },
+  test: {
+    name: '@foliolab/mapcount-upstream',
+    environment: 'node',
+    include: ['src/**/*.test.ts'],
+    passWithNoTests: false,
+    testTimeout: 60000,
+    hookTimeout: 60000,
+  },
+});

@@ -1,0 +1,14 @@
+import { benchVm, NoMapcountPolicy } from '@foliolab/vm';
+import { StructPageLayout } from '@foliolab/layout-struct-page';
+import { MemdescLayout } from '@foliolab/layout-memdesc';
+import { PerPagePolicy } from '@foliolab/mapcount-per-page';
+import { PerFolioPolicy } from '@foliolab/mapcount-per-folio';
+import { UpstreamPolicy } from '@foliolab/mapcount-upstream';
+const only = process.env.ONLY;
+const all: Record<string, () => any> = { none: () => new NoMapcountPolicy(), 'per-page': () => new PerPagePolicy(), 'per-folio': () => new PerFolioPolicy(), upstream: () => new UpstreamPolicy(), 'upstream-npm': () => new UpstreamPolicy({ pageMapcount: false }) };
+const policies = only ? Object.fromEntries(only.split(',').map((k) => [k, all[k]!])) : all;
+const layouts: Record<string, () => any> = { 'struct-page': () => new StructPageLayout(), memdesc: () => new MemdescLayout() };
+const L = process.env.LAYOUT ? Object.fromEntries(process.env.LAYOUT.split(',').map((k) => [k, layouts[k]!])) : layouts;
+const r = benchVm({ layouts: L, policies, hostBytes: 256 << 20, faultPages: Number(process.env.PAGES ?? 1 << 20), forkBytes: Number(process.env.FORK ?? 64 << 20) });
+console.log(`host ${(r.hostPagesPerSec / 1e6).toFixed(2)} M/s`);
+for (const row of r.rows) console.log(`${row.layout.padEnd(12)} ${row.policy.padEnd(14)} ${row.refused ? 'refused' : (row.faultsPerSec / 1e6).toFixed(2) + ' M/s  ' + row.vsHost.toFixed(1) + 'x  fork ' + row.forkThpMs.toFixed(1) + 'ms  ' + row.hostBytesPerPage.toFixed(1) + 'B'}`);

@@ -1,0 +1,102 @@
+import { Memmap, type Layout } from '@foliolab/memmap';
+import { vm_fork } from './fork.js';
+import { NoMapcountPolicy } from './null-policy.js';
+import type { MapcountPolicy } from './policy.js';
+import { VM_HUGEPAGE } from './vma.js';
+import { vm_compose, type Vm } from './vm.js';
+
+export interface BenchVmOptions {
+  /** Layouts to run on, by name. Required: the vm does not depend on any layout package. */
+  layouts: Record<string, () => Layout>;
+  /** Policies by name. Default: only `none` (the vm without a mapcount). */
+  policies?: Record<string, () => MapcountPolicy>;
+  /** Bytes of the host buffer touched to measure the host kernel's fault rate. Default 512 MiB. */
+  hostBytes?: number;
+  /** Simulated 4 KiB pages faulted per run. Default 1 Mi (4 GiB). */
+  faultPages?: number;
+  /** Size of the THP-backed process that forks. Default 1 GiB. */
+  forkBytes?: number;
+}
+
+export interface BenchVmRow {
+  layout: string;
+  policy: string;
+  /** Simulated 4 KiB anonymous write faults per second. */
+  faultsPerSec: number;
+  /** Ratio to the host kernel's page-touch rate measured in the same run (budget >= 100). */
+  vsHost: number;
+  /** Wall time of fork() of a process with forkBytes of PMD-mapped THPs, in ms. */
+  forkThpMs: number;
+  /** Host bytes per simulated page (layout + allocator + page tables + vm per-PFN state), after the fault run. */
+  hostBytesPerPage: number;
+  refused?: string;
+}
+
+export interface BenchVmResult {
+  hostPagesPerSec: number;
+  hostBytes: number;
+  rows: BenchVmRow[];
+}
+
+/**
+ * The host kernel's own fault rate: first touch of every 4 KiB of a fresh buffer (new pages are
+ * mapped lazily on the first write; with host THP a fault may map more than one page, so this is
+ * pages per second, the unit the simulated figure uses too).
+ */
+export function host_fault_rate(bytes: number): number {
+  const buf = new Uint8Array(bytes);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < bytes; i += 4096) buf[i] = 1;
+  const ns = Number(process.hrtime.bigint() - t0);
+  return bytes / 4096 / (ns / 1e9);
+}
+
+/** Simulated fault rate: one process writes `pages` fresh 4 KiB pages of a THP-disabled region. */
+function sim_fault_rate(vm: Vm, pages: number): number {
+  const mm = vm.spawn('bench');
+  const len = pages * 4096;
+  const v = vm.mmap(mm, len, { align: 4096 });
+  // Warm the fault path (JIT) on a first slice, then time the rest.
+  const warm = Math.min(len, 16 << 20);
+  vm.touch(mm, v.start, warm, true);
+  const t0 = process.hrtime.bigint();
+  vm.touch(mm, v.start + warm, len - warm, true);
+  const ns = Number(process.hrtime.bigint() - t0);
+  return (len - warm) / 4096 / (ns / 1e9);
+}
+
+function fork_thp_ms(vm: Vm, bytes: number): number {
+  const mm = vm.spawn('thp');
+  const v = vm.mmap(mm, bytes, { align: 2 << 20, flags: VM_HUGEPAGE });
+  vm.touch(mm, v.start, bytes, true);
+  const t0 = process.hrtime.bigint();
+  vm_fork(vm, mm, 'thp-child');
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** `npm run bench` figures for the vm. Prints nothing; returns the numbers. */
+export function benchVm(opts: BenchVmOptions): BenchVmResult {
+  const hostBytes = opts.hostBytes ?? 512 << 20;
+  const pages = opts.faultPages ?? 1 << 20;
+  const forkBytes = opts.forkBytes ?? 1 << 30;
+  const policies = opts.policies ?? { none: () => new NoMapcountPolicy() };
+  const hostPagesPerSec = host_fault_rate(hostBytes);
+  const rows: BenchVmRow[] = [];
+  for (const [lname, mkLayout] of Object.entries(opts.layouts)) {
+    for (const [pname, mkPolicy] of Object.entries(policies)) {
+      const memory = pages * 4096 + (64 << 20);
+      // eagerInit: the memmap is initialized before timing, as at boot, so that the loop times faults only.
+      const c = vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory, eagerInit: true }), policy: mkPolicy(), thp: 'never' });
+      if (!c.ok) {
+        rows.push({ layout: lname, policy: pname, faultsPerSec: 0, vsHost: 0, forkThpMs: 0, hostBytesPerPage: 0, refused: c.refusals.map((r) => `${r.field}: ${r.reason}`).join('; ') });
+        continue;
+      }
+      const faultsPerSec = sim_fault_rate(c.vm, pages);
+      const hostBytesPerPage = c.vm.host_bytes() / c.vm.memmap.pfns;
+      const f = vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory: forkBytes * 2 + (256 << 20) }), policy: mkPolicy(), thp: 'madvise' });
+      const forkThpMs = f.ok ? fork_thp_ms(f.vm, forkBytes) : 0;
+      rows.push({ layout: lname, policy: pname, faultsPerSec, vsHost: faultsPerSec / hostPagesPerSec, forkThpMs, hostBytesPerPage });
+    }
+  }
+  return { hostPagesPerSec, hostBytes, rows };
+}

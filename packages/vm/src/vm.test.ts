@@ -1,0 +1,197 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Memmap, PageType, memmap_check } from '@foliolab/memmap';
+import { StructPageLayout } from '@foliolab/layout-struct-page';
+import { MemdescLayout } from '@foliolab/layout-memdesc';
+import { NoMapcountPolicy, VM_HUGEPAGE, VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, vm_pin, vmSteps, type Vm, type VmFuzzOp } from './index.js';
+
+const KiB = 1024;
+const MiB = 1 << 20;
+
+function mkvm(opts: { layout?: 'struct-page' | 'memdesc'; thp?: 'always' | 'madvise' | 'never'; mthp?: number[]; memory?: number } = {}): Vm {
+  const layout = opts.layout === 'memdesc' ? new MemdescLayout() : new StructPageLayout();
+  const c = vm_compose({ memmap: new Memmap({ layout, memory: opts.memory ?? 128 * MiB }), policy: new NoMapcountPolicy(), thp: opts.thp ?? 'madvise', mthp: opts.mthp });
+  if (!c.ok) throw new Error('refused');
+  return c.vm;
+}
+
+const pagetables = (vm: Vm) => vm.memmap.pagesByType[PageType.pagetable];
+
+describe('page tables', () => {
+  it('are pages of the simulated machine: PGD+PUD+PMD+PTE for one touched page, all freed on exit', () => {
+    const vm = mkvm();
+    const p = vm.spawn('p');
+    expect(pagetables(vm)).toBe(1);
+    const v = vm.mmap(p, 64 * KiB);
+    vm.touch(p, v.start, 1, true);
+    expect(pagetables(vm)).toBe(4);
+    expect(p.pgtables).toBe(4);
+    vm.exit(p);
+    expect(pagetables(vm)).toBe(0);
+    memmap_check(vm.memmap);
+  });
+
+  it('munmap frees the PTE table once no VMA needs its 2 MiB', () => {
+    const vm = mkvm();
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 4 * MiB, { align: 2 * MiB });
+    vm.touch(p, v.start, 4 * MiB, true);
+    expect(pagetables(vm)).toBe(1 + 1 + 1 + 2);
+    vm.munmap(p, v.start, 2 * MiB);
+    expect(pagetables(vm)).toBe(4);
+    vm_check(vm, { policyClaims: false });
+  });
+});
+
+describe('faults', () => {
+  it('aligned 2 MiB with MADV_HUGEPAGE gets a PMD THP and a deposited page table; read faults elsewhere map the zero page', () => {
+    const vm = mkvm();
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 4 * MiB, { align: 2 * MiB, flags: VM_HUGEPAGE });
+    expect(v.start % (2 * MiB)).toBe(0);
+    vm.touch(p, v.start, 1, true);
+    expect(vm.metrics.faults.anonPmd).toBe(1);
+    expect(p.rssAnon).toBe(512);
+    // PGD, PUD, PMD + the deposit
+    expect(pagetables(vm)).toBe(4);
+    const q = vm.mmap(p, 64 * KiB);
+    vm.touch(q === v ? p : p, q.start, 64 * KiB, false);
+    expect(vm.metrics.faults.zeroPage).toBe(16);
+    expect(vm.follow_page(p, q.start)).toBe(vm.zeroPfn);
+    vm.touch(p, q.start, 1, true);
+    expect(vm.follow_page(p, q.start)).not.toBe(vm.zeroPfn);
+    expect(vm.metrics.cow.copies).toBe(1);
+    vm_check(vm, { policyClaims: false });
+  });
+
+  it('mTHP order is the largest enabled order whose aligned range fits the VMA and has only none PTEs', () => {
+    const vm = mkvm({ thp: 'always', mthp: [16 * KiB, 64 * KiB] });
+    const p = vm.spawn('p');
+    // 96 KiB at a 64 KiB boundary: pages 0-15 fit a 64 KiB folio, pages 16-23 only 16 KiB ones.
+    const v = vm.mmap(p, 96 * KiB, { align: 64 * KiB });
+    vm.touch(p, v.start + 20 * 4096, 1, true);
+    const f20 = vm.layout.page_object(vm.follow_page(p, v.start + 20 * 4096));
+    expect(vm.memmap.folio_nr_pages(f20)).toBe(4);
+    expect(vm.follow_page(p, v.start + 23 * 4096)).toBe(vm.follow_page(p, v.start + 20 * 4096) + 3);
+    expect(vm.follow_page(p, v.start + 19 * 4096)).toBe(-1);
+    vm.touch(p, v.start, 1, true);
+    expect(vm.memmap.folio_nr_pages(vm.layout.page_object(vm.follow_page(p, v.start)))).toBe(16);
+    // A 64 KiB range with one page already present falls back to 16 KiB.
+    const w = vm.mmap(p, 64 * KiB, { align: 64 * KiB });
+    vm.touch(w === v ? p : p, w.start + 15 * 4096, 1, false);
+    vm.touch(p, w.start, 1, true);
+    expect(vm.memmap.folio_nr_pages(vm.layout.page_object(vm.follow_page(p, w.start)))).toBe(4);
+    expect(vm.metrics.faults.anonMthp).toBe(3);
+    vm_check(vm, { policyClaims: false });
+  });
+
+  it('fork write-protects both sides; a write copies; the other side keeps its page', () => {
+    const vm = mkvm();
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 16 * KiB);
+    vm.touch(p, v.start, 16 * KiB, true);
+    const before = vm.follow_page(p, v.start);
+    const c = vm_fork(vm, p, 'c');
+    expect(vm.follow_page(c, v.start)).toBe(before);
+    expect(vm.oracle.page_mapcount(before, before)).toBe(2);
+    expect(vm.pae(before)).toBe(false);
+    vm.touch(p, v.start, 1, true);
+    expect(vm.follow_page(p, v.start)).not.toBe(before);
+    expect(vm.follow_page(c, v.start)).toBe(before);
+    // The child is now the only mapper: refcount 1, its write reuses.
+    vm.touch(c, v.start, 1, true);
+    expect(vm.follow_page(c, v.start)).toBe(before);
+    expect(vm.metrics.cow.copies).toBe(1);
+    expect(vm.metrics.leakedWrites).toBe(0);
+    vm_check(vm, { policyClaims: false });
+  });
+
+  it('fork copies a possibly-pinned exclusive page for the child (-EBUSY) so the pin keeps seeing the parent', () => {
+    const vm = mkvm();
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 8 * KiB);
+    vm.touch(p, v.start, 8 * KiB, true);
+    const pinned = vm.follow_page(p, v.start);
+    vm_pin(vm, p, v.start, 4096, { write: true, longterm: true }, 'iouring');
+    const c = vm_fork(vm, p, 'c');
+    expect(vm.metrics.cow.forkPinnedCopies).toBe(1);
+    expect(vm.follow_page(c, v.start)).not.toBe(pinned);
+    expect(vm.follow_page(c, v.start + 4096)).toBe(vm.follow_page(p, v.start + 4096));
+    vm.touch(p, v.start, 1, true);
+    expect(vm.follow_page(p, v.start)).toBe(pinned);
+    expect(vm.metrics.stalePinWrites).toBe(0);
+    vm_check(vm, { policyClaims: false });
+  });
+});
+
+describe('vmSteps', () => {
+  it('rejects bad input with the field and the reason', () => {
+    const vm = mkvm();
+    const s = vmSteps(vm);
+    s.run('spawn', { proc: 'p' });
+    s.run('mmap', { proc: 'p', region: 'A', size: 4 * MiB, align: 2 * MiB });
+    const err = (op: string, a: Record<string, unknown>) => {
+      try {
+        s.run(op, a);
+      } catch (e) {
+        expect(e).toBeInstanceOf(VmStepError);
+        return (e as VmStepError).message;
+      }
+      throw new Error('no error');
+    };
+    expect(err('touch', { proc: 'q', region: 'A', offset: 0, size: 1, write: true })).toBe('proc: process "q" does not exist');
+    expect(err('touch', { proc: 'p', region: 'A', offset: 4 * MiB - 4096, size: 8192, write: true })).toMatch(/^size: offset 4190208 \+ size 8192 is outside region "A"/);
+    expect(err('touch', { proc: 'p', region: 'Z', offset: 0, size: 1 })).toMatch(/^region: region "Z" does not exist/);
+    expect(err('frobnicate', {})).toMatch(/^op: "frobnicate" is not a VM step/);
+    expect(err('mprotect', { proc: 'p', region: 'A', offset: 0, size: 4096, prot: 'rwx' })).toMatch(/^prot: must be r, rw or none/);
+    expect(err('munmap', { proc: 'p', region: 'A', offset: 100, size: 4096 })).toMatch(/^offset: 100 is not a multiple of 4096/);
+    s.run('mprotect', { proc: 'p', region: 'A', offset: 0, size: 4096, prot: 'r' });
+    expect(err('touch', { proc: 'p', region: 'A', offset: 0, size: 1, write: true })).toMatch(/^write: write to .* the mapping is r \(SIGSEGV\)/);
+    s.run('exit', { proc: 'p' });
+    expect(err('touch', { proc: 'p', region: 'A', offset: 0, size: 1 })).toBe('proc: process "p" has exited');
+  });
+
+  it('observe reports null for a process that maps nothing there, and the oracle for the others', () => {
+    const vm = mkvm();
+    const s = vmSteps(vm);
+    s.run('spawn', { proc: 'p' });
+    s.run('mmap', { proc: 'p', region: 'A', size: 16 * KiB });
+    s.run('touch', { proc: 'p', region: 'A', offset: 0, size: 8 * KiB, write: true });
+    s.run('fork', { proc: 'p', child: 'c' });
+    s.run('munmap', { proc: 'c', region: 'A', offset: 0, size: 4096 });
+    const o = s.run('observe', { label: 'x', procs: ['p', 'c'], region: 'A', offset: 0, size: 16 * KiB })!;
+    expect(o.pages).toHaveLength(4);
+    expect(o.pages[0]!.procs.c).toBeNull();
+    expect(o.pages[0]!.procs.p!.oracle).toEqual({ page: 1, folio: 1 });
+    expect(o.pages[1]!.procs.c!.oracle).toEqual({ page: 2, folio: 2 });
+    expect(o.pages[1]!.procs.c!.page).toBeNull();
+    expect(o.pages[2]!.procs.p).toBeNull();
+  });
+});
+
+describe('property: random programs over several processes keep the vm consistent', () => {
+  const stats: string[] = [];
+  afterAll(() => {
+    const by: Record<string, number> = {};
+    for (const s of stats) by[s] = (by[s] ?? 0) + 1;
+    // The generator must reach every operation, or the property proves little.
+    for (const op of ['mmap', 'write', 'read', 'fork', 'exit', 'munmap', 'mremap', 'mprotect', 'dontneed', 'collapse', 'pin-rw', 'pin-ro', 'unpin', 'shrink']) expect(by[op] ?? 0, op).toBeGreaterThan(0);
+    console.log(JSON.stringify(by));
+  });
+  const op = fc.record({ op: fc.nat(), a: fc.nat(), b: fc.nat(), c: fc.nat(), d: fc.nat() });
+  for (const layout of ['struct-page', 'memdesc'] as const) {
+    it(`${layout}: no PTE to a free PFN, refcount = mappings + pins, oracle = page tables, memmap_check`, () => {
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 10, maxLength: 40 }), (ops: VmFuzzOp[]) => {
+          const vm = mkvm({ layout, thp: 'always', mthp: [16 * KiB, 64 * KiB], memory: 48 * MiB });
+          vm.spawn('init');
+          const done = vm_exercise(vm, ops, { after: (v) => vm_check(v, { policyClaims: false }) });
+          stats.push(...done);
+          for (const mm of [...vm.mms.values()]) vm.exit(mm);
+          vm_check(vm, { policyClaims: false });
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
