@@ -192,12 +192,16 @@ export function vmSteps(vm: Vm): VmSteps {
     observe(a) {
       const label = str(a, 'label');
       if (!Array.isArray(a.procs) || a.procs.length === 0) throw new VmStepError('procs', 'must be a non-empty list of process names');
-      const procs = a.procs.map((p, i) => {
+      // A process that has exited maps nothing: it is observed as null, as /proc/PID/pagemap of a
+      // reaped process would give nothing (the kernel probe records it the same way).
+      const names = a.procs.map((p, i) => {
         if (typeof p !== 'string') throw new VmStepError(`procs[${i}]`, `must be a process name, got ${JSON.stringify(p)}`);
-        return vm.proc(p, `procs[${i}]`);
+        if (!vm.exited.has(p)) vm.proc(p, `procs[${i}]`);
+        return p;
       });
+      const procs = names.filter((p) => !vm.exited.has(p)).map((p) => vm.proc(p));
       const name = str(a, 'region');
-      if (!procs.some((mm) => mm.regions.has(name))) throw new VmStepError('region', `none of ${procs.map((p) => `"${p.name}"`).join(', ')} has a region "${name}"`);
+      if (procs.length > 0 && !procs.some((mm) => mm.regions.has(name))) throw new VmStepError('region', `none of ${procs.map((p) => `"${p.name}"`).join(', ')} has a region "${name}"`);
       const offset = bytes(a, 'offset');
       const size = bytes(a, 'size');
       if (size === 0) throw new VmStepError('size', 'must be more than 0');
@@ -205,7 +209,10 @@ export function vmSteps(vm: Vm): VmSteps {
         const r = mm.regions.get(name);
         if (r && offset + size > r.size) throw new VmStepError('size', `offset ${offset} + size ${size} is outside region "${name}" of "${mm.name}" (${r.size} bytes)`);
       }
-      return vm_observe(vm, label, procs, name, offset, size);
+      const rec = vm_observe(vm, label, procs, name, offset, size);
+      if (procs.length === names.length) return rec;
+      for (const row of rec.pages) row.procs = Object.fromEntries(names.map((n) => [n, row.procs[n] ?? null]));
+      return rec;
     },
     shrink() {
       vm.shrink();

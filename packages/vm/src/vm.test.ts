@@ -195,3 +195,22 @@ describe('property: random programs over several processes keep the vm consisten
     });
   }
 });
+
+describe('observe after exit', () => {
+  it('an exited process is observed as null, the living one as usual', () => {
+    const c = vm_compose({ memmap: new Memmap({ layout: new StructPageLayout(), memory: 64 * 2 ** 20 }), policy: new NoMapcountPolicy() });
+    if (!c.ok) throw new Error('refused');
+    const s = vmSteps(c.vm);
+    s.run('spawn', { proc: 'p' });
+    s.run('mmap', { proc: 'p', region: 'A', size: 8192 });
+    s.run('touch', { proc: 'p', region: 'A', offset: 0, size: 8192, write: true });
+    s.run('fork', { proc: 'p', child: 'c' });
+    s.run('exit', { proc: 'c' });
+    const r = s.run('observe', { label: 'x', procs: ['p', 'c'], region: 'A', offset: 0, size: 8192 })!;
+    expect(r.pages).toHaveLength(2);
+    expect(Object.keys(r.pages[0]!.procs)).toEqual(['p', 'c']);
+    expect(r.pages[0]!.procs.c).toBeNull();
+    expect(r.pages[0]!.procs.p!.oracle.page).toBe(1);
+    expect(() => s.run('observe', { label: 'y', procs: ['nobody'], region: 'A', offset: 0, size: 4096 })).toThrow(/does not exist/);
+  });
+});
