@@ -1,7 +1,9 @@
-// Source-mode worker (tests and `npm start` run TypeScript without a build): register tsx's loader in
-// this worker thread, then load the real worker. Published builds use worker.js directly.
-import { register } from 'tsx/esm/api';
+// Source-mode worker (tests and `npm start` run TypeScript without a build): register tsx's loaders in
+// this worker thread, ESM and CommonJS, then load the real worker. Published builds use worker.js directly.
+import { register as registerEsm } from 'tsx/esm/api';
+import { register as registerCjs } from 'tsx/cjs/api';
 
-register();
+registerEsm();
+registerCjs();
 const { default: run } = await import('./worker.ts');
 export default run;

@@ -10,12 +10,29 @@ export const REQUIRED_METHODS: Record<ChoiceKind, readonly string[]> = {
     'declare', 'attach', 'folio_add_new_anon_rmap', 'folio_add_rmap_ptes', 'folio_remove_rmap_ptes', 'folio_dup_rmap_ptes',
     'folio_add_rmap_pmd', 'folio_remove_rmap_pmd', 'folio_dup_rmap_pmd', 'folio_split_pmd', 'folio_move_ptes', 'folio_move_pmd',
     'folio_mapcount', 'page_mapcount', 'folio_mapped', 'folio_maybe_mapped_shared', 'folio_partially_mapped',
+    'wp_can_reuse_large', 'pte_maybe_shared', 'smaps_page',
   ],
   pagewait: ['bind', 'enqueue', 'wake', 'mappingRead', 'mappingIdentity', 'mappingWrite', 'staticTableBytes', 'attachedBytes', 'peakAttachedBytes', 'queueLengths'],
   fs: [],
 };
 
 const OPTION: Record<ChoiceKind, string> = { mapcount: '--mapcount', pagewait: '--pagewait', fs: '--fs' };
+
+function load_error(kind: ChoiceKind, spec: string, e: unknown): MachineError {
+  return new MachineError(OPTION[kind], `${spec}: cannot be loaded (${((e as Error).message ?? String(e)).split('\n')[0]})`);
+}
+
+let tsxRegistered = false;
+
+/** Register tsx's ESM and CommonJS loaders in this thread, once. */
+async function typescript_register(): Promise<void> {
+  if (tsxRegistered) return;
+  tsxRegistered = true;
+  const esm = (await import('tsx/esm/api')) as { register: () => unknown };
+  const cjs = (await import('tsx/cjs/api')) as { register: () => unknown };
+  esm.register();
+  cjs.register();
+}
 
 /** A policy given as a path or a package name rather than a registered name. */
 export function is_external_spec(spec: string): boolean {
@@ -55,7 +72,15 @@ export async function register_external(kind: ChoiceKind, spec: string, baseDir 
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    throw new MachineError(OPTION[kind], `${spec}: cannot be loaded (${((e as Error).message ?? String(e)).split('\n')[0]})`);
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw load_error(kind, spec, e);
+    // A TypeScript policy under a plain `node` (the installed CLI, a worker thread): load tsx's hooks in
+    // this thread, then try again.
+    await typescript_register();
+    try {
+      mod = (await import(url)) as Record<string, unknown>;
+    } catch (e2) {
+      throw load_error(kind, spec, e2);
+    }
   }
   const factory = (mod.createPolicy ?? mod.default) as unknown;
   if (typeof factory !== 'function') throw new MachineError(OPTION[kind], `${spec}: exports neither createPolicy() nor a default factory`);
