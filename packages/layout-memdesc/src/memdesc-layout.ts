@@ -79,12 +79,28 @@ export class MemdescLayout implements Layout {
   private space: PfnSpace = { pfns: 0, sections: 0 };
   private mapcountPlaced = false;
   readonly core: CoreFolioFields;
+  /** The record's layout, copied into plain fields: the buddy and fault paths read them on every call. */
+  private readonly rl: number;
+  private readonly rh: number;
+  private readonly rw: number;
+  private readonly rm: number;
+  private readonly folioArena: DescriptorArena;
+  /**
+   * The folio-descriptor words an order-0 folio gets from declared fields (offset, init value), one
+   * entry per 32-bit word, rebuilt on every place(): the small-folio fast path writes them in a loop.
+   */
+  private init0Off = new Int32Array(0);
+  private init0Val = new Int32Array(0);
 
   constructor(opts: MemdescOptions = {}) {
     this.rec = opts.structPage32 ? REC32 : REC8;
     this.name = opts.structPage32 ? 'struct-page-32' : 'memdesc';
     this.pageBytes = this.rec.words * 4;
     this.pages = new SectionArray(this.rec.words);
+    this.rl = this.rec.lo;
+    this.rh = this.rec.hi;
+    this.rw = this.rec.words;
+    this.rm = this.rec.mapcount;
     const sizes = { ...DEFAULT_DESCRIPTOR_SIZES, ...opts.descriptorSizes };
     const kinds: DescriptorKind[] = ['folio', 'hugetlb', 'slab', 'ptdesc'];
     this.arenas = {} as Record<DescriptorKind, DescriptorArena>;
@@ -101,6 +117,7 @@ export class MemdescLayout implements Layout {
     this.arenaOfTag[MemdescTag.slab] = this.arenas.slab;
     this.arenaOfTag[MemdescTag.pagetable] = this.arenas.ptdesc;
     const f = this.arenas.folio;
+    this.folioArena = f;
     this.core = { flags: f.handle(FOLIO.flags), refcount: f.handle(FOLIO.refcount), mapping: f.handle(FOLIO.mapping), index: f.handle(FOLIO.index), private: f.handle(FOLIO.private), memcg: f.handle(FOLIO.memcg) };
   }
 
@@ -131,39 +148,55 @@ export class MemdescLayout implements Layout {
   }
 
   private k(pfn: number): number {
-    return (pfn & 0x7fff) * this.rec.words;
+    return (pfn & 0x7fff) * this.rw;
   }
 
   // ---- buddy: the buddy memdesc is embedded in the word: tag, order, free-list position ----
   buddy_mark(pfn: number, order: number, pos: number): void {
-    const c = this.chunk(pfn);
-    const k = this.k(pfn);
-    c[k + this.rec.lo] = MemdescTag.buddy | (order << 4);
-    c[k + this.rec.hi] = pos;
+    const c = this.pages.chunks[pfn >>> 15]!;
+    const k = (pfn & 0x7fff) * this.rw;
+    c[k + this.rl] = MemdescTag.buddy | (order << 4);
+    c[k + this.rh] = pos;
   }
 
   buddy_clear(pfn: number): void {
-    const c = this.chunk(pfn);
-    const k = this.k(pfn);
-    c[k + this.rec.lo] = 0;
-    c[k + this.rec.hi] = 0;
+    const c = this.pages.chunks[pfn >>> 15]!;
+    const k = (pfn & 0x7fff) * this.rw;
+    c[k + this.rl] = 0;
+    c[k + this.rh] = 0;
   }
 
   buddy_order(pfn: number): number {
-    const lo = this.chunk(pfn)[this.k(pfn) + this.rec.lo]!;
+    const lo = this.pages.chunks[pfn >>> 15]![(pfn & 0x7fff) * this.rw + this.rl]!;
     return (lo & 15) === MemdescTag.buddy ? (lo >>> 4) & 31 : -1;
   }
 
   buddy_pos(pfn: number): number {
-    return this.chunk(pfn)[this.k(pfn) + this.rec.hi]!;
+    return this.pages.chunks[pfn >>> 15]![(pfn & 0x7fff) * this.rw + this.rh]!;
   }
 
   buddy_set_pos(pfn: number, pos: number): void {
-    this.chunk(pfn)[this.k(pfn) + this.rec.hi] = pos;
+    this.pages.chunks[pfn >>> 15]![(pfn & 0x7fff) * this.rw + this.rh] = pos;
   }
 
   // ---- field placement ----
   place(decl: FieldDecl): PlacementResult {
+    const p = this.place_field(decl);
+    const off: number[] = [];
+    const val: number[] = [];
+    for (const f of this.inits) {
+      if (f.minOrder > 0) continue;
+      for (let w = 0; w < f.words; w++) {
+        off.push(f.off + w);
+        val.push(f.init);
+      }
+    }
+    this.init0Off = Int32Array.from(off);
+    this.init0Val = Int32Array.from(val);
+    return p;
+  }
+
+  private place_field(decl: FieldDecl): PlacementResult {
     const words = decl.words ?? 1;
     if (decl.scope === 'global') {
       const a = new Int32Array((decl.length ?? 1) * words);
@@ -204,6 +237,7 @@ export class MemdescLayout implements Layout {
 
   // ---- objects ----
   object_create(type: PageType, pfn: number, nrPages: number): number {
+    if (nrPages === 1 && (type === PageType.anon || type === PageType.file || type === PageType.ksm)) return this.folio_create_small(type, pfn);
     const tag = memdesc_tag_of(type);
     if (type === PageType.buddy) {
       this.buddy_mark(pfn, 31 - Math.clz32(nrPages), 0);
@@ -254,6 +288,41 @@ export class MemdescLayout implements Layout {
     return id;
   }
 
+  /**
+   * object_create() of an order-0 folio (the anon fault path), straight-line: one descriptor from the
+   * folio arena (zeroed), its core words, the declared fields' init values, one memdesc word.
+   */
+  private folio_create_small(type: PageType, pfn: number): number {
+    const arena = this.folioArena;
+    const id = arena.alloc();
+    const c = arena.chunks[id >>> DescriptorArena.CHUNK_SHIFT]!;
+    const b = (id & DescriptorArena.CHUNK_MASK) * (arena.size >>> 2);
+    c[b + FOLIO.pfn] = pfn;
+    c[b + FOLIO.nr] = 1;
+    c[b + FOLIO.mapcount] = -1;
+    let tag: number;
+    if (type === PageType.anon) {
+      c[b + FOLIO.mapping] = 1;
+      tag = MemdescTag.anon;
+    } else if (type === PageType.ksm) {
+      c[b + FOLIO.mapping] = 3;
+      tag = MemdescTag.ksm;
+    } else tag = MemdescTag.file;
+    const off = this.init0Off;
+    const val = this.init0Val;
+    for (let i = 0; i < off.length; i++) c[b + off[i]!] = val[i]!;
+    // The word: the descriptor address (below 2^53) split into its low 32 bits (| tag) and the rest.
+    const addr = arena.address(id);
+    const low = addr >>> 0;
+    this.liveByType[type]! += 1;
+    const p = this.pages.chunks[pfn >>> 15]!;
+    const k = (pfn & 0x7fff) * this.rw;
+    p[k + this.rl] = low | tag;
+    p[k + this.rh] = (addr - low) / TWO32;
+    if (this.rm >= 0) p[k + this.rm] = -1;
+    return id;
+  }
+
   object_destroy(type: PageType, id: number): void {
     const pfn = this.object_pfn(type, id);
     const nr = this.object_nr_pages(type, id);
@@ -262,10 +331,10 @@ export class MemdescLayout implements Layout {
       arena.free(id);
       this.liveByType[type]! -= 1;
     }
+    const w = this.rw;
     for (let j = 0; j < nr; j++) {
-      const c = this.chunk(pfn + j);
-      const k = this.k(pfn + j);
-      c.fill(0, k, k + this.rec.words);
+      const c = this.pages.chunks[(pfn + j) >>> 15]!;
+      for (let k = ((pfn + j) & 0x7fff) * w, end = k + w; k < end; k++) c[k] = 0;
     }
   }
 
@@ -303,11 +372,20 @@ export class MemdescLayout implements Layout {
   }
 
   object_pfn(type: PageType, id: number): number {
+    if (type === PageType.anon) {
+      // The folio API (folio_pfn) always asks for the folio arena: one load.
+      const a = this.folioArena;
+      return a.chunks[id >>> DescriptorArena.CHUNK_SHIFT]![(id & DescriptorArena.CHUNK_MASK) * (a.size >>> 2) + FOLIO.pfn]!;
+    }
     const v = this.slot(type, id, FOLIO.pfn, SMALL.pfn);
     return v < 0 ? id : v;
   }
 
   object_nr_pages(type: PageType, id: number): number {
+    if (type === PageType.anon) {
+      const a = this.folioArena;
+      return a.chunks[id >>> DescriptorArena.CHUNK_SHIFT]![(id & DescriptorArena.CHUNK_MASK) * (a.size >>> 2) + FOLIO.nr]!;
+    }
     const v = this.slot(type, id, FOLIO.nr, SMALL.nr);
     if (v >= 0) return v;
     const lo = this.chunk(id)[this.k(id) + this.rec.lo]!;

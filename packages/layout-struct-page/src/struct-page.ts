@@ -99,6 +99,13 @@ export class StructPageLayout implements Layout {
   private space: PfnSpace = { pfns: 0, sections: 0 };
   private hvoFreed = 0;
   readonly core: CoreFolioFields;
+  /**
+   * What an order-0 folio gets from declared fields, rebuilt on every place(): words inside its own
+   * struct page (slot, init value), and handles of extra arrays (with their inits) to write one unit of.
+   */
+  private init0Slot = new Int32Array(0);
+  private init0Val = new Int32Array(0);
+  private init0Extra: PlacedInit[] = [];
 
   constructor(opts: StructPageOptions = {}) {
     this.hvo = opts.hvo ?? false;
@@ -163,6 +170,28 @@ export class StructPageLayout implements Layout {
 
   // ---- field placement ----
   place(decl: FieldDecl): PlacementResult {
+    const p = this.place_field(decl);
+    const slots: number[] = [];
+    const vals: number[] = [];
+    const extra: PlacedInit[] = [];
+    for (const f of this.inits) {
+      if (f.scope === 'large-folio' && f.minOrder > 0) continue;
+      if (f.handle.chunks !== this.pages.chunks) {
+        extra.push(f);
+        continue;
+      }
+      for (let w = 0; w < f.words; w++) {
+        slots.push(f.handle.off + w);
+        vals.push(f.init);
+      }
+    }
+    this.init0Slot = Int32Array.from(slots);
+    this.init0Val = Int32Array.from(vals);
+    this.init0Extra = extra;
+    return p;
+  }
+
+  private place_field(decl: FieldDecl): PlacementResult {
     const words = decl.words ?? 1;
     if (decl.scope === 'global') {
       const len = (decl.length ?? 1) * words;
@@ -215,6 +244,24 @@ export class StructPageLayout implements Layout {
   object_create(type: PageType, pfn: number, nrPages: number): number {
     const a = this.rec(pfn);
     const k = (pfn & 0x7fff) * W;
+    if (nrPages === 1 && (type === PageType.anon || type === PageType.file || type === PageType.ksm)) {
+      // An order-0 folio (the anon fault path): type, mapping, the declared fields of its one page.
+      a[k + SLOT.flags_hi] = type << TYPE_SHIFT;
+      if (type === PageType.anon) a[k + SLOT.mapping] = 1; // PAGE_MAPPING_ANON
+      else if (type === PageType.ksm) a[k + SLOT.mapping] = 3; // PAGE_MAPPING_ANON | PAGE_MAPPING_KSM
+      const slots = this.init0Slot;
+      const vals = this.init0Val;
+      for (let i = 0; i < slots.length; i++) a[k + slots[i]!] = vals[i]!;
+      const extra = this.init0Extra;
+      for (let i = 0; i < extra.length; i++) {
+        const f = extra[i]!;
+        const h = f.handle;
+        const c = h.chunks[pfn >>> h.shift]!;
+        const base = (pfn & h.mask) * h.stride + h.off;
+        for (let w = 0; w < f.words; w++) c[base + w] = f.init;
+      }
+      return pfn;
+    }
     const tbits = type << TYPE_SHIFT;
     if (type === PageType.buddy) {
       this.buddy_mark(pfn, 0, 0);
@@ -263,6 +310,18 @@ export class StructPageLayout implements Layout {
   }
 
   object_destroy(type: PageType, id: number): void {
+    const a0 = this.rec(id);
+    const k0 = (id & 0x7fff) * W;
+    if (!(a0[k0 + SLOT.flags]! & (1 << PG_head)) && type !== PageType.hugetlb) {
+      // One page: back to pristine (zero, _mapcount -1) word by word; fill()'s call costs more than 16 stores.
+      for (let j = k0, end = k0 + W; j < end; j++) a0[j] = 0;
+      a0[k0 + SLOT.mapcount] = -1;
+      for (const e of this.extras) {
+        const c = e.chunks[id >>> 15]!;
+        for (let j = (id & 0x7fff) * e.stride, end = j + e.stride; j < end; j++) c[j] = 0;
+      }
+      return;
+    }
     const nr = this.object_nr_pages(type, id);
     if (type === PageType.hugetlb && this.hvo) this.hvoFreed -= hvo_freed_bytes(nr);
     // free_pages_prepare(): every struct page of the block goes back to its pristine state.

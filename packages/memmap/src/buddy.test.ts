@@ -143,3 +143,75 @@ describe('deferred_init_all', () => {
     expect(b.buddyinfo()[MAX_PAGE_ORDER]).toBe(96);
   });
 });
+
+/**
+ * The textbook rmqueue_bulk: one __rmqueue_smallest + expand() per block, per-cpu lists as stacks
+ * (allocation no frees). The allocator's per-source-block refill must give the same PFNs, leave the
+ * same free blocks and count the same splits.
+ */
+function sequentialModel(pfns: number) {
+  const lists: number[][] = Array.from({ length: MAX_PAGE_ORDER + 1 }, () => []);
+  // deferred_init_all(): section after section, each pushed highest block first.
+  for (let s = 0; s < pfns; s += PAGES_PER_SECTION) for (let p = s + PAGES_PER_SECTION - (1 << MAX_PAGE_ORDER); p >= s; p -= 1 << MAX_PAGE_ORDER) lists[MAX_PAGE_ORDER]!.push(p);
+  const pcp = new Map<number, number[]>([0, 1, 2, 3, 9].map((o) => [o, []]));
+  let splits = 0;
+  const smallest = (order: number): number => {
+    for (let o = order; o <= MAX_PAGE_ORDER; o++) {
+      const pfn = lists[o]!.pop();
+      if (pfn === undefined) continue;
+      while (o > order) {
+        o--;
+        lists[o]!.push(pfn + (1 << o));
+        splits++;
+      }
+      return pfn;
+    }
+    return -1;
+  };
+  return {
+    alloc(order: number): number {
+      const ring = pcp.get(order);
+      if (!ring) return smallest(order);
+      if (ring.length === 0) {
+        const batch: number[] = [];
+        for (let i = 0; i < Math.max(1, 63 >> order); i++) {
+          const p = smallest(order);
+          if (p < 0) break;
+          batch.push(p);
+        }
+        ring.push(...batch.reverse());
+      }
+      return ring.length ? ring.pop()! : smallest(order);
+    },
+    info: () => lists.map((l) => l.length),
+    splits: () => splits,
+  };
+}
+
+describe('rmqueue_bulk', () => {
+  it('takes a fresh max-order block page by page and leaves the blocks that tile the rest', () => {
+    const { b } = make(PAGES_PER_SECTION);
+    expect(b.alloc(0)).toBe(0);
+    // 63 pages taken from [0, 1024): left are 63 (order 0), 64 (6), 128 (7), 256 (8), 512 (9).
+    expect(b.buddyinfo()).toEqual([1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 31]);
+    // expand() on the order-10 block (10 splits), then ctz(k) for the block taken at page k = 1..62.
+    let ctz = 0;
+    for (let k = 1; k < 63; k++) ctz += Math.log2(k & -k);
+    expect(b.stats.splits).toBe(10 + ctz);
+  });
+
+  it('property: the same PFNs, free blocks and split count as one __rmqueue_smallest per block', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: MAX_PAGE_ORDER })), { maxLength: 400 }), fc.integer({ min: 1, max: 2 }), (orders, nsec) => {
+        const pfns = nsec * PAGES_PER_SECTION;
+        const { b } = make(pfns);
+        b.deferred_init_all();
+        const m = sequentialModel(pfns);
+        for (const o of orders) expect(b.alloc(o)).toBe(m.alloc(o));
+        expect(b.buddyinfo()).toEqual(m.info());
+        expect(b.stats.splits).toBe(m.splits());
+      }),
+      { numRuns: 80 },
+    );
+  });
+});

@@ -172,19 +172,66 @@ export class BuddyAllocator {
     return pfn;
   }
 
-  /** rmqueue_bulk(): move up to a batch of blocks of this order from the buddy lists to the per-cpu list. */
+  /**
+   * rmqueue_bulk(): move up to a batch of blocks of this order from the buddy lists to the per-cpu list.
+   *
+   * The result is exactly that of calling __rmqueue_smallest(order) once per block, computed per source
+   * block instead of per page: the smallest free block B (order o) is taken off its list; the
+   * sequential loop would take B's first block of this order and push the upper halves (expand), then
+   * take the next block from the smallest of those halves, and so on, so it takes B's blocks in address
+   * order and leaves the rest of B as the aligned blocks that tile it, one per list below o (those lists
+   * were empty, since o was the smallest non-empty order). Those are pushed here directly; the blocks
+   * taken are never marked on a buddy list in between, and the split count is what the loop would count.
+   */
   private pcp_refill(order: number): void {
     const want = Math.max(1, PCP_BATCH >> order);
     const got = this.refillScratch;
+    const lens = this.lens;
     let n = 0;
-    for (; n < want; n++) {
-      const pfn = this.rmqueue_smallest(order);
-      if (pfn < 0) break;
-      got[n] = pfn;
+    while (n < want) {
+      let o = order;
+      while (o < NR_PAGE_ORDERS && lens[o] === 0) o++;
+      if (o === NR_PAGE_ORDERS) {
+        if (!this.grow()) break;
+        continue;
+      }
+      const len = lens[o]! - 1;
+      const pfn = this.lists[o]![len]!;
+      lens[o] = len;
+      // B's first page is taken: the per-cpu mark below overwrites its buddy-list mark (no clear needed).
+      const units = 1 << (o - order);
+      const take = Math.min(units, want - n);
+      for (let i = 0; i < take; i++) got[n++] = pfn + (i << order);
+      // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k.
+      let splits = o - order;
+      for (let k = 1; k < take; k++) splits += 31 - Math.clz32(k & -k);
+      // What is left of B: from unit `take` up, the largest aligned block that fits, in increasing order.
+      for (let k = take; k < units; ) {
+        const j = 31 - Math.clz32(k & -k);
+        this.list_add(pfn + (k << order), order + j);
+        k += 1 << j;
+      }
+      this.stats.splits += splits;
     }
     // The kernel queues the batch behind anything already there and allocates from the head: push it
-    // so that the first block the buddy lists gave is the next one taken.
-    while (n > 0) this.pcp_push(got[--n]!, order);
+    // so that the first block the buddy lists gave is the next one taken (pcp_push, last block first).
+    const ring = this.pcp[order]!;
+    const len0 = this.pcpLens[order]!;
+    if (len0 + n > ring.length) while (n > 0) this.pcp_push(got[--n]!, order);
+    else {
+      const mask = ring.length - 1;
+      const flagged = order | PCP_FLAG;
+      const store = this.store;
+      let slot = (this.pcpStart[order]! + len0) & mask;
+      for (let i = n - 1; i >= 0; i--) {
+        const pfn = got[i]!;
+        ring[slot] = pfn;
+        store.buddy_mark(pfn, flagged, slot);
+        slot = (slot + 1) & mask;
+      }
+      this.pcpLens[order] = len0 + n;
+      this.pcpCount += n << order;
+    }
     this.stats.pcp_refills++;
   }
 

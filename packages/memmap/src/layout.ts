@@ -6,6 +6,9 @@ import type { PageType, PageTypeName } from './memdesc.js';
  * its position on the free list; the other pages of the block are untouched (the kernel's
  * page-types shows them as flags 0, count 0). struct page keeps these in page_type/private/lru;
  * a memdesc keeps them in the 8-byte word (the buddy memdesc is embedded, it has no descriptor).
+ *
+ * Contract: buddy_mark() writes every word buddy_clear() resets, so a clear directly followed by a
+ * mark of the same page may be skipped (the per-cpu refill relies on it).
  */
 export interface BuddyStore {
   buddy_mark(pfn: number, order: number, pos: number): void;

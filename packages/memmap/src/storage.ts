@@ -9,6 +9,7 @@ import { PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './constants.js';
  */
 export class DescriptorArena {
   static readonly CHUNK_SHIFT = 12;
+  static readonly CHUNK_MASK = (1 << DescriptorArena.CHUNK_SHIFT) - 1;
   readonly chunks: Int32Array[] = [];
   private freeStack = new Int32Array(64);
   private freeLen = 0;
@@ -57,15 +58,19 @@ export class DescriptorArena {
     return h;
   }
 
+  /** Returns a zeroed descriptor: a fresh one lies in a chunk that was zero when created, a reused one is cleared here. */
   alloc(): number {
     let idx: number;
-    if (this.freeLen > 0) idx = this.freeStack[--this.freeLen]!;
-    else {
+    if (this.freeLen > 0) {
+      idx = this.freeStack[--this.freeLen]!;
+      const stride = this.sizeBytes >>> 2;
+      const c = this.chunks[idx >>> DescriptorArena.CHUNK_SHIFT]!;
+      // A plain loop: the descriptor is a handful of words and fill()'s call overhead is larger than the work.
+      for (let k = (idx & DescriptorArena.CHUNK_MASK) * stride, end = k + stride; k < end; k++) c[k] = 0;
+    } else {
       idx = this.fresh++;
-      const c = idx >>> DescriptorArena.CHUNK_SHIFT;
-      if (c === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
+      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
     }
-    this.chunks[idx >>> DescriptorArena.CHUNK_SHIFT]!.fill(0, (idx & ((1 << DescriptorArena.CHUNK_SHIFT) - 1)) * this.stride, ((idx & ((1 << DescriptorArena.CHUNK_SHIFT) - 1)) + 1) * this.stride);
     if (++this.live > this.peak) this.peak = this.live;
     return idx;
   }
@@ -109,7 +114,10 @@ export class SectionArray {
     while (this.chunks.length <= section) this.chunks.push(EMPTY);
     if (this.chunks[section] === EMPTY) {
       const a = new Int32Array(PAGES_PER_SECTION * this.stride);
-      if (this.fill !== 0) a.fill(this.fill);
+      // Written even when the initial value is 0: memmap init writes every page's record at onlining
+      // (memmap_init_range), so the host memory behind the section is faulted in here, not by the
+      // first allocation that touches it.
+      a.fill(this.fill);
       this.chunks[section] = a;
     }
   }

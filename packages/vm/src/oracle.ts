@@ -43,6 +43,12 @@ export class Oracle {
     if (tracked) this.mm_add(head, mm, nr);
   }
 
+  /** map_ptes() of one PTE mapping a small anonymous folio (untracked per mm): the fault path. */
+  map_pte_small(pfn: number): void {
+    const c = this.ptes.ensure(pfn);
+    c[pfn & 0x7fff]!++;
+  }
+
   unmap_ptes(pfn: number, nr: number, head: number, tracked: boolean, mm: number): void {
     const c = this.ptes.ensure(pfn);
     let k = pfn & 0x7fff;

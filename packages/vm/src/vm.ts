@@ -354,8 +354,10 @@ export class Vm {
   // ------------------------------------------------------------------ folio helpers
 
   folio_set_index(folio: number, idx: number): void {
-    field_set_word(this.core.index, folio, 0, idx % TWO32 | 0);
-    field_set_word(this.core.index, folio, 1, Math.floor(idx / TWO32));
+    // ToInt32 is idx mod 2^32 (exact for any integer below 2^53): no floating-point division on the fault path.
+    const lo = idx | 0;
+    field_set_word(this.core.index, folio, 0, lo);
+    field_set_word(this.core.index, folio, 1, (idx - (lo >>> 0)) / TWO32);
   }
 
   folio_index(folio: number): number {
@@ -542,6 +544,19 @@ export class Vm {
     if (folio < 0) {
       m.oom++;
       return -1;
+    }
+    if (order === 0) {
+      // The order-0 fault, straight-line: the same steps as below with nr = 1.
+      const pfn = this.memmap.folio_pfn(folio);
+      this.folio_set_index(folio, vma.page_index(va));
+      const c = this.pageFlags.ensure(pfn);
+      c[pfn & 0x7fff] = c[pfn & 0x7fff]! | PAE;
+      this.policy.folio_add_new_anon_rmap(folio, RMAP_PTE, vma, slot);
+      this.oracle.map_pte_small(pfn);
+      this.pt.ent[idx] = pfn * 16 + (vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT);
+      mm.rssAnon++;
+      m.faults.anon++;
+      return 1;
     }
     const nr = 1 << order;
     const head = this.memmap.folio_pfn(folio);
