@@ -76,7 +76,7 @@ function header_html(r: CompareResult): string {
     `<p class="sub">Generated ${html_escape(r.generatedAt)} · schema ${html_escape(r.schema)} · charts by ${html_escape(vendor)} (inlined)</p>` +
     `<dl class="meta">` +
     item('seed', String(r.seed)) +
-    item('simulated memory', html_escape(bytes_format(r.memory))) +
+    item('simulated memory', r.memory > 0 ? html_escape(bytes_format(r.memory)) : 'each workload\'s own (machine.memory)') +
     item('host', `${html_escape(r.host.kernel)} · node ${html_escape(r.host.node)}`) +
     item('baseline', `${html_escape(b.layout)} · ${html_escape(b.mapcount)} · ${html_escape(b.pagewait)} · ${html_escape(b.fs)}`) +
     item('runs', `${r.runs.length} (${html_escape(runs)})`) +

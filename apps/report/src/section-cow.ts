@@ -81,9 +81,9 @@ export function cow_section(result: CompareResult): Section {
     spec: {
       data: { values: cells },
       facet: {
-        column: { field: 'mapcount', type: 'nominal', sort: mapcounts, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold', labelOrient: 'bottom', labelPadding: 8, labelLimit: 160 } },
+        column: { field: 'mapcount', type: 'nominal', sort: mapcounts, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold', labelOrient: 'top', labelPadding: 8, labelLimit: 160 } },
         // A row of grids per layout, only when the cells ran on more than one.
-        ...(layouts.length > 1 ? { row: { field: 'layout', type: 'nominal', sort: layouts, title: null, header: { labelFontSize: 12.5, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelPadding: 4 } } } : {}),
+        ...(layouts.length > 1 ? { row: { field: 'layout', type: 'nominal', sort: layouts, title: null, header: { labelFontSize: 12.5, labelFontWeight: 'bold', labelAngle: -90, labelOrient: 'left', labelPadding: 6 } } } : {}),
       },
       spacing: 18,
       spec: {

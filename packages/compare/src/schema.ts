@@ -53,6 +53,7 @@ export interface CompareResult {
   schema: 'foliolab/compare@1';
   generatedAt: string;
   seed: number;
+  /** Simulated RAM per machine when --memory overrode it; 0 when each workload used its own machine.memory. */
   memory: number;
   versions: Record<string, string>;
   host: { node: string; kernel: string };

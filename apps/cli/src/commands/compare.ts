@@ -88,7 +88,8 @@ export async function run_compare({ workloads, options: o, report }: CompareRun)
   });
   progress?.stop();
   result.memmap = await memmap_section(o, layouts);
-  const html = async () => (await import('@foliolab/report')).renderReport(result);
+  // The report draws no observe records: leave them to the JSON, not the HTML the user opens.
+  const html = async () => (await import('@foliolab/report')).renderReport({ ...result, runs: result.runs.map(({ observe: _o, ...run }) => run) });
   const text = format === 'json' ? JSON.stringify(result, null, 2) + '\n' : format === 'csv' ? render_csv(result) : format === 'html' ? await html() : render_table(result);
   if (o.out) write_file_atomic(o.out, text);
   else process.stdout.write(text);
