@@ -1,5 +1,7 @@
-import { WB_SYNC_NONE } from './mapper.js';
-import type { PageCache } from './pagecache.js';
+import { join } from 'node:path';
+import { Memmap, type Layout } from '@foliolab/memmap';
+import { WB_SYNC_NONE, type BlockMapper } from './mapper.js';
+import { PageCache } from './pagecache.js';
 import { Prng } from './prng.js';
 
 export type FsxOp = 'read' | 'write' | 'mmap_write' | 'truncate' | 'fsync' | 'sync' | 'writeback' | 'drop_caches' | 'crash' | 'verify';
@@ -239,4 +241,39 @@ export function fsx_run(o: FsxOptions): FsxResult {
     }
   }
   return res;
+}
+
+export interface FsxDataCacheOptions {
+  mapper: BlockMapper;
+  layout: Layout;
+  /** Folder for the image file. */
+  dir: string;
+  name: string;
+  blockSize: number;
+  folioMax: number;
+  seed: number;
+  maxCachePages?: number;
+}
+
+/** A data-mode page cache on its own sparse 256 MiB image file, fragmented: what the backends' fsx suites run on. */
+export function fsx_data_pagecache(o: FsxDataCacheOptions): PageCache {
+  const MiB = 1 << 20;
+  const mm = new Memmap({ layout: o.layout, memory: 256 * MiB });
+  return new PageCache({
+    memmap: mm, mapper: o.mapper, blockSize: o.blockSize, folioMax: o.folioMax, mode: 'data', image: join(o.dir, `${o.name}.img`),
+    deviceBytes: 256 * MiB, fragmentation: 8, seed: o.seed, ...(o.maxCachePages !== undefined ? { maxCachePages: o.maxCachePages } : {}),
+  });
+}
+
+/**
+ * What an fsx run must show to count as clean, as one line per problem (empty when clean): no mismatch,
+ * every op run, and enough crashes and mmap writes that the durability and page_mkwrite paths were exercised.
+ */
+export function fsx_problems(r: FsxResult, ops: number): string[] {
+  const out = [...r.failures];
+  if (r.mismatches !== 0) out.push(`${r.mismatches} mismatches`);
+  if (r.ops !== ops) out.push(`ran ${r.ops} of ${ops} operations`);
+  if (r.crashes <= 100) out.push(`only ${r.crashes} crashes`);
+  if ((r.opCounts['mmap_write'] ?? 0) <= 100) out.push(`only ${r.opCounts['mmap_write'] ?? 0} mmap writes`);
+  return out;
 }
