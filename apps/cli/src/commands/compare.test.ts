@@ -64,6 +64,17 @@ describe('foliolab compare', () => {
     });
     it('a bad size', () => bad(['run', 'thp-fork-partial', '--memory', '2XB'], /--memory: .*2XB/));
     it('an unknown option', () => bad(['run', 'thp-fork-partial', '--colour'], /^foliolab run: unknown option '--colour'/));
+    it('a block size that is not a power of two', () => bad(['run', 'cold-read-1m', '--block-size', '3000'], /--block-size: 3000 is not a power of two/));
+    it('a write past the largest file', () => {
+      const f = join(dir, 'far.yaml');
+      writeFileSync(f, 'name: far\nmachine: { memory: 64MiB, seed: 1 }\nsteps:\n  - open: { file: f }\n  - write: { file: f, offset: 64TiB, size: 4KiB }\n');
+      bad(['run', f, '--fs', 'buffer-head,iomap'], /far\.yaml:5:\d+: steps\[1\]\.write: .*past the maximum file size/);
+    });
+    it('a read of a file that was never opened', () => {
+      const f = join(dir, 'unopened.yaml');
+      writeFileSync(f, 'name: unopened\nmachine: { memory: 64MiB, seed: 1 }\nsteps:\n  - read: { file: g, offset: 0, size: 4KiB }\n');
+      bad(['run', f], /unopened\.yaml:4:\d+: steps\[0\]\.read.*g/);
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { choices_resolve, compositions_for, composition_label, run_one, text_table, workload_kind_of, workload_load, type RunRecord } from '@foliolab/compare';
 import { register_external, is_external_spec } from '@foliolab/machine';
 import { add_matrix_options, parse_matrix_options, type MatrixCliOptions } from './options.js';
-import { write_file_atomic, check_output_path } from '../util.js';
+import { CliError, write_file_atomic, check_output_path } from '../util.js';
 
 interface RunCliOptions extends MatrixCliOptions {
   json?: boolean;
@@ -49,6 +49,9 @@ export function register(program: Command): void {
     const kind = workload_kind_of(w);
     const runs: RunRecord[] = [];
     for (const c of compositions_for(kind, resolved)) runs.push(await run_one(w, c, run));
+    // Every composition failed the same way: the workload does not fit a machine at all (an offset past
+    // the largest file, a range no machine can map). That is bad input, not a result.
+    if (runs.length > 0 && runs.every((r) => r.status === 'failed')) throw new CliError(runs[0]!.reason ?? 'every run failed');
     let text: string;
     if (o.json) {
       text =
