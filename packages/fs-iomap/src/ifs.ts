@@ -81,31 +81,23 @@ export class FolioStates {
 
   /** Set bits [first, first+count) of the bitmap (word-at-a-time in the middle). */
   set_bits(f: number, id: number, first: number, count: number): void {
-    this.pc.stats.detail.ifs_ops++;
-    const [st, base] = this.words(f, id);
-    let b = first;
-    const end = first + count;
-    while (b < end) {
-      const w = base + (b >>> 5);
-      const bit = b & 31;
-      const n = Math.min(32 - bit, end - b);
-      const mask = n === 32 ? 0xffffffff : ((1 << n) - 1) << bit;
-      st[w] = (st[w]! | mask) >>> 0;
-      b += n;
-    }
+    this.update_bits(f, id, first, count, true);
   }
 
   clear_bits(f: number, id: number, first: number, count: number): void {
+    this.update_bits(f, id, first, count, false);
+  }
+
+  private update_bits(f: number, id: number, first: number, count: number, set: boolean): void {
     this.pc.stats.detail.ifs_ops++;
     const [st, base] = this.words(f, id);
-    let b = first;
     const end = first + count;
-    while (b < end) {
+    for (let b = first; b < end; ) {
       const w = base + (b >>> 5);
       const bit = b & 31;
       const n = Math.min(32 - bit, end - b);
       const mask = n === 32 ? 0xffffffff : ((1 << n) - 1) << bit;
-      st[w] = (st[w]! & ~mask) >>> 0;
+      st[w] = (set ? st[w]! | mask : st[w]! & ~mask) >>> 0;
       b += n;
     }
   }
