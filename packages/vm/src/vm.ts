@@ -992,6 +992,18 @@ export class Vm {
 
   // ------------------------------------------------------------------ policy services
 
+  /** Present PTEs of page table pt covering [va, stop) that map a page of the folio head..head+nr-1. */
+  private ptes_of_folio(pt: number, va: number, stop: number, head: number, nr: number): number {
+    const ent = this.pt.ent;
+    let count = 0;
+    for (let x = va; x < stop; x += PAGE_SIZE) {
+      const pe = ent[pt * PTRS + ((x / PAGE_SIZE) & 511)]!;
+      const p = pe >>> 4;
+      if (pe !== 0 && p >= head && p < head + nr) count++;
+    }
+    return count;
+  }
+
   /** folio_has_ptes() for one (vma, page table): PTEs in table pt inside vma mapping pages of folio. */
   folio_ptes_in_table(folio: number, vma: Vma, pt: number): number {
     const head = this.memmap.folio_pfn(folio);
@@ -1007,12 +1019,8 @@ export class Vm {
       const stop = Math.min(b, (pmdn + 1) * PMD_SIZE);
       const loc = this.pmd_loc(vma.mm, pmdn, false);
       if (loc >= 0 && ent[loc] === pt * 16 + E_PRESENT) {
-        for (let x = va; x < stop; x += PAGE_SIZE) {
-          const pe = ent[pt * PTRS + ((x / PAGE_SIZE) & 511)]!;
-          scanned++;
-          const p = pe >>> 4;
-          if (pe !== 0 && p >= head && p < head + nr) count++;
-        }
+        count += this.ptes_of_folio(pt, va, stop, head, nr);
+        scanned += (stop - va) / PAGE_SIZE;
       }
       va = stop;
     }
@@ -1040,12 +1048,8 @@ export class Vm {
         if (e & E_HUGE) {
           if (e >>> 4 === head) count++;
         } else {
-          for (let x = va; x < stop; x += PAGE_SIZE) {
-            const pe = ent[(e >>> 4) * PTRS + ((x / PAGE_SIZE) & 511)]!;
-            scanned++;
-            const p = pe >>> 4;
-            if (pe !== 0 && p >= head && p < head + nr) count++;
-          }
+          count += this.ptes_of_folio(e >>> 4, va, stop, head, nr);
+          scanned += (stop - va) / PAGE_SIZE;
         }
       }
       va = stop;
