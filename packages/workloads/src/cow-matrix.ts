@@ -169,6 +169,30 @@ const pin = (c: CaseCtx, proc: string, mode: string) => s('pin', { ...range(c, p
 const mprotect_toggle = (c: CaseCtx, proc: string) => [s('mprotect', { ...range(c, proc), prot: 'r' }), s('mprotect', { ...range(c, proc), prot: 'rw' })];
 const half = (c: CaseCtx, upper: boolean) => ({ proc: P, region: c.region, offset: upper ? fmt(c.size / 2) : 0, size: fmt(c.size / 2) });
 
+/**
+ * cow.c's "collapsing after fork() (lower/upper shared)": MADV_DONTFORK the other half, fork, MADV_DOFORK,
+ * MADV_COLLAPSE in the parent; the parent writes; the child, which maps only the shared half, must keep
+ * seeing the old data.
+ */
+function collapse_after_fork_half(shared: 'lower' | 'upper'): Case {
+  const other = shared === 'lower' ? 'upper' : 'lower';
+  return {
+    id: `collapse-after-fork-${shared}-shared`,
+    title: `Basic COW after fork() when collapsing after fork() (${shared} shared)`,
+    what: `MADV_DONTFORK the ${other} half, fork, MADV_DOFORK, MADV_COLLAPSE in the parent; the parent writes; the child (which maps the ${shared} half only) must keep seeing the old data.`,
+    tag: { check: 'no-leak', writer: P, reader: C },
+    collapse: true,
+    steps: (c) => [
+      s('madvise', { ...half(c, other === 'upper'), advice: 'dontfork' }),
+      s('fork', { proc: P, child: C }),
+      s('madvise', { ...half(c, other === 'upper'), advice: 'dofork' }),
+      s('madvise', { ...range(c, P), advice: 'collapse' }),
+      write(c, P),
+      observe(c, 'after-write', [P, C]),
+    ],
+  };
+}
+
 export const COW_CASES: readonly Case[] = [
   {
     id: 'cow-fork',
@@ -280,36 +304,8 @@ export const COW_CASES: readonly Case[] = [
     collapse: true,
     steps: (c) => [s('fork', { proc: P, child: C }), s('madvise', { ...range(c, P), advice: 'collapse' }), write(c, P), observe(c, 'after-write', [P, C])],
   },
-  {
-    id: 'collapse-after-fork-lower-shared',
-    title: 'Basic COW after fork() when collapsing after fork() (lower shared)',
-    what: 'MADV_DONTFORK the upper half, fork, MADV_DOFORK, MADV_COLLAPSE in the parent; the parent writes; the child (which maps the lower half only) must keep seeing the old data.',
-    tag: { check: 'no-leak', writer: P, reader: C },
-    collapse: true,
-    steps: (c) => [
-      s('madvise', { ...half(c, true), advice: 'dontfork' }),
-      s('fork', { proc: P, child: C }),
-      s('madvise', { ...half(c, true), advice: 'dofork' }),
-      s('madvise', { ...range(c, P), advice: 'collapse' }),
-      write(c, P),
-      observe(c, 'after-write', [P, C]),
-    ],
-  },
-  {
-    id: 'collapse-after-fork-upper-shared',
-    title: 'Basic COW after fork() when collapsing after fork() (upper shared)',
-    what: 'MADV_DONTFORK the lower half, fork, MADV_DOFORK, MADV_COLLAPSE in the parent; the parent writes; the child (which maps the upper half only) must keep seeing the old data.',
-    tag: { check: 'no-leak', writer: P, reader: C },
-    collapse: true,
-    steps: (c) => [
-      s('madvise', { ...half(c, false), advice: 'dontfork' }),
-      s('fork', { proc: P, child: C }),
-      s('madvise', { ...half(c, false), advice: 'dofork' }),
-      s('madvise', { ...range(c, P), advice: 'collapse' }),
-      write(c, P),
-      observe(c, 'after-write', [P, C]),
-    ],
-  },
+  collapse_after_fork_half('lower'),
+  collapse_after_fork_half('upper'),
 ];
 
 const SOURCE = 'tools/testing/selftests/mm/cow.c (David Hildenbrand; torvalds/linux@49850bd0): anon_test_cases[] and anon_thp_test_cases[] × the backings of run_anon_test_case(); kernel-mm reference §4.';
