@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memmap, PageType } from '@foliolab/memmap';
+import { Memmap, PageType, memmap_fragment } from '@foliolab/memmap';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
 import { PageCache, type PageCacheOptions } from '@foliolab/pagecache';
 import { BufferHeadMapper, type BufferHeadOptions } from './index.js';
@@ -14,20 +14,6 @@ function machine(bh: BufferHeadOptions, o: Partial<PageCacheOptions> = {}, memor
   return { mm, pc, mapper };
 }
 
-/**
- * Make physical memory look like a long-running machine's: hold every other order-k block, so no two
- * folios of order <= k that the page cache allocates afterwards are physically adjacent (the
- * reference's setup: "no pages happen to be adjacent").
- */
-function fragment(mm: Memmap, order: number): void {
-  const got: number[] = [];
-  for (;;) {
-    const f = mm.folio_alloc(order, PageType.anon);
-    if (f < 0) break;
-    got.push(f);
-  }
-  for (let i = 0; i < got.length; i += 2) mm.folio_put(got[i]!);
-}
 
 /** Folio PFNs of a file in index order. */
 function folio_pfns(pc: PageCache, ino: number): number[] {
@@ -92,7 +78,7 @@ describe('buffer_head: reference §0.6 numbers, computed by the simulation', () 
   it('64 MiB writeback through mpage_writepages and ext4 with 4 KiB folios on scattered memory: 64 bios of 256 bvecs', () => {
     for (const profile of ['mpage', 'ext4'] as const) {
       const { pc, mm } = machine({ profile, largeFolios: false }, {}, 1024 * MiB);
-      fragment(mm, 0);
+      memmap_fragment(mm, 0);
       const ino = pc.open_file('f');
       for (let off = 0; off < 64 * MiB; off += MiB) pc.write(ino, off, MiB);
       pc.stats.reset();

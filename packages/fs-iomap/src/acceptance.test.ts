@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memmap, PageType } from '@foliolab/memmap';
+import { Memmap, PageType, memmap_fragment } from '@foliolab/memmap';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
 import { PageCache, type PageCacheOptions } from '@foliolab/pagecache';
 import { IomapMapper, ifs_raw_size, type IomapOptions } from './index.js';
@@ -14,16 +14,6 @@ function machine(io: IomapOptions, o: Partial<PageCacheOptions> = {}, memory = 5
   return { mm, pc };
 }
 
-/** Hold every other order-k block so the page cache's folios are never physically adjacent. */
-function fragment(mm: Memmap, order: number): void {
-  const got: number[] = [];
-  for (;;) {
-    const f = mm.folio_alloc(order, PageType.anon);
-    if (f < 0) break;
-    got.push(f);
-  }
-  for (let i = 0; i < got.length; i += 2) mm.folio_put(got[i]!);
-}
 
 describe('iomap: reference §0.6 numbers, computed by the simulation', () => {
   it('cold 1 MiB read through readahead: one iomap_begin per extent and readahead batch', () => {
@@ -52,7 +42,7 @@ describe('iomap: reference §0.6 numbers, computed by the simulation', () => {
     pc.write(ino, 0, MiB);
     pc.fsync(ino);
     pc.drop_caches();
-    fragment(mm, 0);
+    memmap_fragment(mm, 0);
     pc.stats.reset();
     for (let off = 0; off < MiB; off += 16 * KiB) pc.read(ino, off, 16 * KiB);
     const m = pc.stats.metrics();
@@ -65,7 +55,7 @@ describe('iomap: reference §0.6 numbers, computed by the simulation', () => {
 
   it('64 MiB sequential writeback at 4 KiB blocks with 4 KiB folios: 64 bios of 256 folios', () => {
     const { pc, mm } = machine({}, {}, 1024 * MiB);
-    fragment(mm, 0);
+    memmap_fragment(mm, 0);
     const ino = pc.open_file('f');
     for (let off = 0; off < 64 * MiB; off += MiB) pc.write(ino, off, MiB);
     const w = pc.stats.metrics();
@@ -84,7 +74,7 @@ describe('iomap: reference §0.6 numbers, computed by the simulation', () => {
 
   it('64 MiB writeback with 2 MiB folios: 32 bvecs in 1 bio before splitting, 32 map calls, requests per max_sectors', () => {
     const { pc, mm } = machine({}, { folioMax: 2 * MiB }, 1024 * MiB);
-    fragment(mm, 9);
+    memmap_fragment(mm, 9);
     const ino = pc.open_file('f');
     // The folio size follows the write size (fgf_set_order): 2 MiB writes make 2 MiB folios.
     for (let off = 0; off < 64 * MiB; off += 2 * MiB) pc.write(ino, off, 2 * MiB);

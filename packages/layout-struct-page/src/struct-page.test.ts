@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, is_refusal, memmap_exercise, type MemmapOp, type Placement, type PlacementResult } from '@foliolab/memmap';
+import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, is_refusal, memmap_exercise, memmap_fragment, type MemmapOp, type Placement, type PlacementResult } from '@foliolab/memmap';
 import { StructPageLayout, hvo_freed_bytes } from './index.js';
 
 const MiB = 1 << 20;
@@ -86,5 +86,16 @@ describe('struct-page layout', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('memmap_fragment', () => {
+  it('holds every other order-k block, so nothing above order k can merge', () => {
+    const mm = new Memmap({ layout: new StructPageLayout(), memory: 128 * MiB });
+    const held = memmap_fragment(mm, 2);
+    mm.buddy.drain_all_pages();
+    expect(held.length).toBe(mm.pfns / 4 / 2);
+    expect(mm.buddy.buddyinfo().slice(3).every((n) => n === 0)).toBe(true);
+    for (const f of held) expect(mm.page_type(mm.folio_pfn(f) ^ 4)).toBe(PageType.buddy);
   });
 });

@@ -67,3 +67,24 @@ export function memmap_exercise(mm: Memmap, ops: readonly MemmapOp[], opts: { ch
   res.live = live.length;
   return res;
 }
+
+/**
+ * Make physical memory look like a long-running machine's: allocate every order-k block, then free
+ * every other one. Afterwards no two blocks of order <= k allocated later are physically adjacent
+ * (until the held ones are freed), so bvec merging of neighbouring pages cannot flatter a result.
+ * Returns the folios it keeps.
+ */
+export function memmap_fragment(mm: Memmap, order: number): number[] {
+  const got: number[] = [];
+  for (;;) {
+    const f = mm.folio_alloc(order, PageType.anon);
+    if (f < 0) break;
+    got.push(f);
+  }
+  const held: number[] = [];
+  for (let i = 0; i < got.length; i++) {
+    if (i % 2 === 0) mm.folio_put(got[i]!);
+    else held.push(got[i]!);
+  }
+  return held;
+}
