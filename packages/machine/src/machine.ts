@@ -1,6 +1,6 @@
 import { Memmap, PAGE_SIZE, PageType, type Layout, type LayoutBytes } from '@foliolab/memmap';
 import { vm_compose, vm_report, vmSteps, NoMapcountPolicy, type MapcountPolicy, type Vm, type ThpMode } from '@foliolab/vm';
-import { PageCache, fsSteps, type BlockMapper, type DeviceProfile } from '@foliolab/pagecache';
+import { FS_METRIC_KEYS, PageCache, fsSteps, type BlockMapper, type DeviceProfile } from '@foliolab/pagecache';
 import { runContend, validateContendParams, type ContendResult, type WaitPolicy } from '@foliolab/pagewait';
 import { layout_entry, type LayoutEntry } from './layouts.js';
 import { FS_BACKENDS, MAPCOUNT_POLICIES, PAGEWAIT_POLICIES, registry_entry, type RegistryEntry } from './registry.js';
@@ -220,11 +220,12 @@ function machine_metrics(m: Machine): Record<string, number> {
   }
   if (m.names.fs) {
     const s = m.pagecache.stats;
-    for (const k of ['get_block_calls', 'iomap_begin_calls', 'delalloc_reservations', 'extents_allocated', 'data_bios', 'data_bio_bytes', 'bvecs', 'requests', 'request_bytes', 'metadata_bios', 'buffer_heads_allocated', 'iomap_folio_state_bytes', 'readahead_calls'] as const) {
-      out[`fs.${k}`] = s[k];
+    // The FS-METRICS names, as the simulator and the kernel probe both report them; histograms flattened.
+    const fm = s.metrics() as unknown as Record<string, number | Record<string, number>>;
+    for (const k of FS_METRIC_KEYS) {
+      const v = fm[k]!;
+      if (typeof v === 'number') out[`fs.${k}`] = v;
     }
-    out['fs.mapping_calls'] = s.get_block_calls + s.iomap_begin_calls;
-    out['fs.buffer_head_bytes'] = s.buffer_heads_allocated * 104;
     out['fs.bytes'] = s.detail.read_bytes + s.detail.write_bytes;
     s.folios_by_order.forEach((n, o) => {
       if (n) out[`fs.folios_added.order${o}`] = n;

@@ -1,3 +1,4 @@
+import { FS_METRIC_KEYS, type FsMetrics as SimFsMetrics } from '@foliolab/pagecache';
 /**
  * Derives the FS-METRICS counters from parsed trace records.
  *
@@ -35,32 +36,13 @@ export interface MetricsContext {
   ifs_traced: boolean;
 }
 
-/** The flat metrics object of FS-METRICS.md. Histograms map a key string to a count. */
-export interface FsMetrics {
-  get_block_calls: number;
-  iomap_begin_calls: number;
-  mapping_calls: number;
-  delalloc_reservations: number;
-  extents_allocated: number;
-  data_bios: number;
-  data_bio_bytes: number;
-  data_bio_size_hist: Record<string, number>;
-  requests: number;
-  request_bytes: number;
-  metadata_bios: number;
-  folios_added_by_order: Record<string, number>;
-  buffer_heads_allocated: number;
-  buffer_head_bytes: number;
-  iomap_folio_state_bytes?: number;
-  readahead_calls: number;
-}
+/**
+ * The flat metrics object of FS-METRICS.md, with the simulator's names (@foliolab/pagecache): every one
+ * but bvecs, which these tracepoints cannot see; iomap_folio_state bytes only where ifs_alloc was traced.
+ */
+export type FsMetrics = Omit<SimFsMetrics, 'bvecs' | 'iomap_folio_state_bytes'> & { iomap_folio_state_bytes?: number };
 
-export const METRIC_KEYS = [
-  'get_block_calls', 'iomap_begin_calls', 'mapping_calls', 'delalloc_reservations', 'extents_allocated',
-  'data_bios', 'data_bio_bytes', 'data_bio_size_hist', 'requests', 'request_bytes', 'metadata_bios',
-  'folios_added_by_order', 'buffer_heads_allocated', 'buffer_head_bytes', 'iomap_folio_state_bytes',
-  'readahead_calls',
-] as const;
+export const METRIC_KEYS = FS_METRIC_KEYS.filter((k): k is Exclude<(typeof FS_METRIC_KEYS)[number], 'bvecs'> => k !== 'bvecs');
 
 export interface ReadaheadWindow {
   kind: 'sync' | 'async';
