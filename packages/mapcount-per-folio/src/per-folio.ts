@@ -75,6 +75,12 @@ export class PerFolioPolicy implements MapcountPolicy {
     field_set(this.mc, folio, 0);
   }
 
+  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
+    const mc = this.mc;
+    for (let i = 0; i < n; i++) field_set(mc, folios[i]!, 0);
+    this.stats.cacheLines += n;
+  }
+
   folio_add_rmap_ptes(folio: number, _page: number, nr: number, vma: Vma, pt: number): void {
     if (nr === this.mm.folio_nr_pages(folio) || !this.tuple_maps(folio, vma, pt)) this.inc(folio);
   }

@@ -79,6 +79,14 @@ export class PerPagePolicy implements MapcountPolicy {
     st.cacheLines += this.folio_lines(folio);
   }
 
+  /** The order-0 case above for a run of write faults: one line of _mapcount per page. */
+  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
+    const mm = this.mm;
+    const mc = this.mc;
+    for (let i = 0; i < n; i++) field_set(mc, mm.folio_pfn(folios[i]!), 0);
+    this.stats.cacheLines += n;
+  }
+
   folio_add_rmap_ptes(folio: number, page: number, nr: number): void {
     const st = this.stats;
     st.atomics += nr;

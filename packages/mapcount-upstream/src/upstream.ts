@@ -184,6 +184,16 @@ export class UpstreamPolicy implements MapcountPolicy {
     st.cacheLines += this.folio_lines(folio);
   }
 
+  /** The order-0 case above for a run of write faults. */
+  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
+    const mc = this.mc;
+    if (this.pmc) {
+      const mm = this.mm;
+      for (let i = 0; i < n; i++) field_set(mc, mm.folio_pfn(folios[i]!), 0);
+    } else for (let i = 0; i < n; i++) field_set(mc, folios[i]!, 0);
+    this.stats.cacheLines += n;
+  }
+
   folio_add_rmap_ptes(folio: number, page: number, nr: number, vma: Vma): void {
     const st = this.stats;
     if (!this.mm.folio_test_large(folio)) {

@@ -173,6 +173,59 @@ export class BuddyAllocator {
   }
 
   /**
+   * alloc_pages_bulk() for order 0: up to n pages into out[0..), exactly the PFNs and the state that n
+   * calls of alloc(0) would give while the per-cpu list (refilled from the buddy lists as it empties)
+   * can serve them. Stops early, without the slow path, when the zone has no free block left for the
+   * list: the caller falls back on alloc(0), which drains and fails as one call would. Returns the count.
+   */
+  alloc_bulk(n: number, out: Int32Array): number {
+    const store = this.store;
+    let got = 0;
+    while (got < n) {
+      let len = this.pcpLens[0]!;
+      // Nothing left for a refill to find: the caller's alloc(0) makes that refill and the slow path.
+      if (len === 0 && this.freePages - got - this.pcpCount === 0) break;
+      if (len === 0 && n - got >= PCP_BATCH) {
+        // A whole batch is wanted: it would be pushed on the empty list and popped again in the order the
+        // buddy lists gave it, so it goes to the caller directly (the per-cpu marks would all be cleared).
+        const k = this.rmqueue_bulk(0, PCP_BATCH, this.refillScratch);
+        if (k === 0) break;
+        const scratch = this.refillScratch;
+        for (let i = 0; i < k; i++) {
+          const pfn = scratch[i]!;
+          store.buddy_clear(pfn);
+          out[got + i] = pfn;
+        }
+        got += k;
+        this.stats.pcp_refills++;
+        continue;
+      }
+      if (len === 0) {
+        this.pcp_refill(0);
+        len = this.pcpLens[0]!;
+        if (len === 0) break;
+      }
+      // The ring may have grown in a refill: read it again.
+      const ring = this.pcp[0]!;
+      const mask = ring.length - 1;
+      const start = this.pcpStart[0]!;
+      const take = Math.min(len, n - got);
+      for (let i = 0; i < take; i++) {
+        const pfn = ring[(start + len - 1 - i) & mask]!;
+        store.buddy_clear(pfn);
+        out[got + i] = pfn;
+      }
+      got += take;
+      this.pcpLens[0] = len - take;
+      this.pcpCount -= take;
+    }
+    this.freePages -= got;
+    this.stats.allocs += got;
+    this.stats.pcp_hits += got;
+    return got;
+  }
+
+  /**
    * rmqueue_bulk(): move up to a batch of blocks of this order from the buddy lists to the per-cpu list.
    *
    * The result is exactly that of calling __rmqueue_smallest(order) once per block, computed per source
@@ -184,8 +237,34 @@ export class BuddyAllocator {
    * taken are never marked on a buddy list in between, and the split count is what the loop would count.
    */
   private pcp_refill(order: number): void {
-    const want = Math.max(1, PCP_BATCH >> order);
     const got = this.refillScratch;
+    let n = this.rmqueue_bulk(order, Math.max(1, PCP_BATCH >> order), got);
+    // The kernel queues the batch behind anything already there and allocates from the head: push it
+    // so that the first block the buddy lists gave is the next one taken (pcp_push, last block first).
+    const ring = this.pcp[order]!;
+    const len0 = this.pcpLens[order]!;
+    if (len0 + n > ring.length) while (n > 0) this.pcp_push(got[--n]!, order);
+    else {
+      const mask = ring.length - 1;
+      const flagged = order | PCP_FLAG;
+      const store = this.store;
+      let slot = (this.pcpStart[order]! + len0) & mask;
+      for (let i = n - 1; i >= 0; i--) {
+        const pfn = got[i]!;
+        ring[slot] = pfn;
+        store.buddy_mark(pfn, flagged, slot);
+        slot = (slot + 1) & mask;
+      }
+      this.pcpLens[order] = len0 + n;
+      this.pcpCount += n << order;
+    }
+    this.stats.pcp_refills++;
+  }
+
+  private readonly refillScratch = new Int32Array(PCP_BATCH);
+
+  /** The buddy-list half of rmqueue_bulk(): up to `want` blocks of this order into got[0..), in the order the lists give them. */
+  private rmqueue_bulk(order: number, want: number, got: Int32Array): number {
     const lens = this.lens;
     let n = 0;
     while (n < want) {
@@ -213,29 +292,9 @@ export class BuddyAllocator {
       }
       this.stats.splits += splits;
     }
-    // The kernel queues the batch behind anything already there and allocates from the head: push it
-    // so that the first block the buddy lists gave is the next one taken (pcp_push, last block first).
-    const ring = this.pcp[order]!;
-    const len0 = this.pcpLens[order]!;
-    if (len0 + n > ring.length) while (n > 0) this.pcp_push(got[--n]!, order);
-    else {
-      const mask = ring.length - 1;
-      const flagged = order | PCP_FLAG;
-      const store = this.store;
-      let slot = (this.pcpStart[order]! + len0) & mask;
-      for (let i = n - 1; i >= 0; i--) {
-        const pfn = got[i]!;
-        ring[slot] = pfn;
-        store.buddy_mark(pfn, flagged, slot);
-        slot = (slot + 1) & mask;
-      }
-      this.pcpLens[order] = len0 + n;
-      this.pcpCount += n << order;
-    }
-    this.stats.pcp_refills++;
+    return n;
   }
 
-  private readonly refillScratch = new Int32Array(PCP_BATCH);
 
   private pcp_push(pfn: number, order: number): void {
     let ring = this.pcp[order]!;

@@ -126,6 +126,27 @@ export class Memmap {
     return f;
   }
 
+  /**
+   * alloc_pages_bulk() for order-0 folios: up to n folios of `type`, each with one reference, their ids
+   * in out[0..). The state and counters are those of that many folio_alloc(0, type) calls; it stops
+   * short (never failing) where the per-cpu list runs dry for good, and folio_alloc() takes over.
+   */
+  folio_alloc_bulk(n: number, type: PageType, out: Int32Array): number {
+    if (!page_type_is_folio(type)) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} is not a folio type`);
+    const got = this.buddy.alloc_bulk(n, out);
+    const layout = this.layout;
+    const ref = this.core.refcount;
+    for (let i = 0; i < got; i++) {
+      const f = layout.object_create(type, out[i]!, 1);
+      field_set(ref, f, 1);
+      out[i] = f;
+    }
+    this.pagesByType[PageType.buddy]! -= got;
+    this.pagesByType[type]! += got;
+    this.counters.folio_alloc += got;
+    return got;
+  }
+
   folio_get(f: number): void {
     this.counters.folio_get++;
     const r = field_add(this.core.refcount, f, 1);

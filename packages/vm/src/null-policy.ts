@@ -15,6 +15,7 @@ export class NoMapcountPolicy implements MapcountPolicy {
   }
   attach(): void {}
   folio_add_new_anon_rmap(): void {}
+  folio_add_new_anon_rmap_batch(): void {}
   folio_add_rmap_ptes(): void {}
   folio_remove_rmap_ptes(): boolean {
     return false;

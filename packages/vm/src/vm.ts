@@ -2,6 +2,7 @@ import {
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
   PAGE_SIZE,
+  PFN_SECTION_SHIFT,
   PageType,
   VmBug,
   field_add,
@@ -21,7 +22,7 @@ import { metrics_new, score_bool, type VmMetrics } from './metrics.js';
 import { Mm, MmIdAllocator } from './mm.js';
 import { Oracle } from './oracle.js';
 import { E_HUGE, E_PRESENT, E_WRITE, PMD_SIZE, PTRS, PageTables } from './pagetable.js';
-import { PfnUint8 } from './pfn-array.js';
+import { PFN_MASK, PfnUint8 } from './pfn-array.js';
 import { deferred_split_scan } from './split.js';
 import { RMAP_PMD, RMAP_PTE, type MapcountPolicy, type PolicyEnv } from './policy.js';
 import { PROT_READ, PROT_WRITE, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, Vma } from './vma.js';
@@ -50,6 +51,12 @@ export interface VmOptions {
   /** CONFIG_DEBUG_VM: vmSteps runs vm_check() after every step. */
   debugVm?: boolean;
   fileFault?: FileFaultHandler;
+  /**
+   * Handle a run of order-0 anonymous write faults in one page table as a batch (the same state and
+   * counters, stage by stage). Default true; false runs do_anonymous_page() once per fault, the
+   * reference the batch is tested against.
+   */
+  faultBatch?: boolean;
 }
 
 export type VmComposeResult =
@@ -64,6 +71,8 @@ const PAE = 1;
 export const MMAP_BASE = 0x7f00_0000_0000;
 const MMAP_MIN = 0x1_0000;
 const TWO32 = 0x1_0000_0000;
+const NO_PAE = new Uint8Array(0);
+const NO_PTES = new Int32Array(0);
 
 /** A GUP pin: pages pinned from one process's range, with the PFNs they hold. */
 export interface Pin {
@@ -108,6 +117,7 @@ export class Vm {
   /** mTHP orders below PMD order, largest first. */
   readonly mthpOrders: number[];
   readonly debugVm: boolean;
+  readonly faultBatch: boolean;
   readonly fileFault: FileFaultHandler | undefined;
   readonly mms = new Map<string, Mm>();
   /** Exited processes keep their name reserved so that steps naming them get a clear error. */
@@ -136,6 +146,7 @@ export class Vm {
     this.placements = placements;
     this.thp = opts.thp ?? 'madvise';
     this.debugVm = opts.debugVm ?? false;
+    this.faultBatch = opts.faultBatch ?? true;
     this.fileFault = opts.fileFault;
     const orders = new Set<number>();
     for (const size of opts.mthp ?? []) {
@@ -470,9 +481,28 @@ export class Vm {
   /** The hot loop: one PTE table, no allocation unless a fault needs a folio. */
   private touch_ptes(mm: Mm, vma: Vma, slot: number, va: number, stop: number, write: boolean): number {
     let idx = slot * PTRS + ((va / PAGE_SIZE) & 511);
+    // Write faults on private anonymous memory without mTHP are all order-0 folios: runs of them go as a batch.
+    const batch = this.faultBatch && write && vma.file === null && !(vma.flags & VM_SHARED) && !(this.mthpOrders.length > 0 && this.thp_vma_allowed(vma));
     for (; va < stop; va += PAGE_SIZE, idx++) {
       const pe = this.pt.ent[idx]!;
       if (pe === 0) {
+        if (batch) {
+          const ent = this.pt.ent;
+          let n = 1;
+          while (va + n * PAGE_SIZE < stop && ent[idx + n] === 0) n++;
+          if (n > 1) {
+            // The batch maps what the per-cpu list can give; the next fault (if any) takes the slow path.
+            const done = this.do_anonymous_page_batch(mm, vma, va, slot, idx, n);
+            if (done === n) {
+              va += (n - 1) * PAGE_SIZE;
+              idx += n - 1;
+              continue;
+            }
+            // The rest of the run (still none) takes one fault at a time.
+            va += done * PAGE_SIZE;
+            idx += done;
+          }
+        }
         if (this.do_anonymous_page(mm, vma, va, write, slot, idx) < 0) return stop;
       } else if (write) {
         if (!(pe & E_WRITE)) this.do_wp_page(mm, vma, va, slot, idx, false);
@@ -577,6 +607,54 @@ export class Vm {
     if (nr > 1) m.faults.anonMthp++;
     else m.faults.anon++;
     return nr;
+  }
+
+  private readonly batchFolios = new Int32Array(PTRS);
+
+  /**
+   * n order-0 anonymous write faults at va, va + 4 KiB, ... whose PTEs (in one table) are all none:
+   * exactly the state, counters and policy stats of n do_anonymous_page() calls that each got a folio,
+   * with the work done stage by stage (alloc_pages_bulk, rmap, set_ptes) instead of fault by fault.
+   * Returns the faults handled; fewer than n when the per-cpu list ran dry (the caller goes on one
+   * fault at a time, which reclaims or fails as the kernel would).
+   */
+  private do_anonymous_page_batch(mm: Mm, vma: Vma, va: number, slot: number, idx: number, n: number): number {
+    const folios = this.batchFolios;
+    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios);
+    if (got === 0) return 0;
+    if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
+    const memmap = this.memmap;
+    const index = this.core.index;
+    let pgoff = vma.page_index(va);
+    // PageAnonExclusive and the oracle's PTE count live in per-section arrays: look them up once per section.
+    let sec = -1;
+    let pae: Uint8Array = NO_PAE;
+    let ptes: Int32Array = NO_PTES;
+    for (let i = 0; i < got; i++, pgoff++) {
+      const folio = folios[i]!;
+      const pfn = memmap.folio_pfn(folio);
+      const lo = pgoff | 0;
+      field_set_word(index, folio, 0, lo);
+      field_set_word(index, folio, 1, (pgoff - (lo >>> 0)) / TWO32);
+      if (pfn >>> PFN_SECTION_SHIFT !== sec) {
+        sec = pfn >>> PFN_SECTION_SHIFT;
+        pae = this.pageFlags.ensure(pfn);
+        ptes = this.oracle.ptes.ensure(pfn);
+      }
+      const k = pfn & PFN_MASK;
+      pae[k] = pae[k]! | PAE;
+      ptes[k] = ptes[k]! + 1; // oracle.map_pte_small()
+    }
+    const policy = this.policy;
+    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, got, vma, slot);
+    else for (let i = 0; i < got; i++) policy.folio_add_new_anon_rmap(folios[i]!, RMAP_PTE, vma, slot);
+    const ent = this.pt.ent;
+    const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
+    for (let i = 0; i < got; i++) ent[idx + i] = memmap.folio_pfn(folios[i]!) * 16 + bits;
+    mm.rssAnon += got;
+    this.metrics.faults.total += got;
+    this.metrics.faults.anon += got;
+    return got;
   }
 
   /** The file-fault hook: map one page of the page cache (private write faults then COW it). */

@@ -18,7 +18,11 @@ function print(section: string, figures: Figure[]): void {
   }
 }
 
+// `npm run bench -- vm fs`: only the sections whose name starts with one of the words given.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+
 async function section(name: string, fn: () => Promise<Figure[]> | Figure[]): Promise<void> {
+  if (only.length > 0 && !only.some((w) => name.startsWith(w))) return;
   try {
     print(name, await fn());
   } catch (e) {
@@ -52,8 +56,10 @@ await section('vm: simulated 4 KiB anon faults vs the host kernel (budget >= 100
       out.push({ name: `${row.policy} @ ${row.layout}: refused (${row.refused.slice(0, 60)}…)`, value: 0, unit: '' });
       continue;
     }
-    out.push({ name: `${row.policy} @ ${row.layout}: simulated faults/s`, value: row.faultsPerSec, unit: '/s', budget: '>= 100x host', ok: row.vsHost >= 100 });
-    out.push({ name: `${row.policy} @ ${row.layout}: x host kernel`, value: row.vsHost, unit: 'x' });
+    out.push({ name: `${row.policy} @ ${row.layout}: simulated faults/s, first pass`, value: row.faultsPerSec, unit: '/s', budget: '>= 100x host', ok: row.vsHost >= 100 });
+    out.push({ name: `${row.policy} @ ${row.layout}: x host kernel, first pass`, value: row.vsHost, unit: 'x' });
+    out.push({ name: `${row.policy} @ ${row.layout}: simulated faults/s, again after munmap`, value: row.faultsPerSecWarm, unit: '/s', budget: '>= 100x host', ok: row.vsHostWarm >= 100 });
+    out.push({ name: `${row.policy} @ ${row.layout}: x host kernel, again after munmap`, value: row.vsHostWarm, unit: 'x' });
     out.push({ name: `${row.policy} @ ${row.layout}: fork of a 1 GiB THP process`, value: row.forkThpMs, unit: 'ms' });
     out.push({ name: `${row.policy} @ ${row.layout}: host bytes per simulated page`, value: row.hostBytesPerPage, unit: 'B' });
   }
