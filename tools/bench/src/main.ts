@@ -50,7 +50,13 @@ await section('vm: simulated 4 KiB anon faults vs the host kernel (budget >= 100
     layouts: { 'struct-page': layout('struct-page'), memdesc: layout('memdesc') },
     policies: { 'per-page': policy('per-page'), 'per-folio': policy('per-folio'), upstream: policy('upstream'), 'upstream-no-page-mapcount': policy('upstream-no-page-mapcount') },
   });
-  const out: Figure[] = [{ name: 'host kernel first-touch faults (pages/s, same process)', value: r.hostPagesPerSec, unit: '/s' }];
+  const out: Figure[] = [
+    { name: 'host kernel first-touch faults (pages/s, same process)', value: r.hostPagesPerSec, unit: '/s' },
+    { name: 'calibration loop (free stack + struct page + PTE, nothing else), first pass', value: r.calibration.cold, unit: '/s' },
+    { name: 'calibration loop, x host kernel, first pass', value: r.calibration.cold / r.hostPagesPerSec, unit: 'x' },
+    { name: 'calibration loop, again on the same memory', value: r.calibration.warm, unit: '/s' },
+    { name: 'calibration loop, x host kernel, again', value: r.calibration.warm / r.hostPagesPerSec, unit: 'x' },
+  ];
   for (const row of r.rows) {
     if (row.refused) {
       out.push({ name: `${row.policy} @ ${row.layout}: refused (${row.refused.slice(0, 60)}…)`, value: 0, unit: '' });
