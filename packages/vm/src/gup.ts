@@ -43,6 +43,11 @@ export function vm_pin(vm: Vm, mm: Mm, start: number, len: number, mode: PinMode
     if (vm.follow_page(mm, va) < 0 || mode.write) vm.touch(mm, va, 1, mode.write);
     if (!mode.write && vma.cow()) gup_unshare(vm, mm, vma, va, mode.longterm);
     const pfn = vm.follow_page(mm, va);
+    if (pfn < 0) {
+      // The fault ran out of memory: GUP fails with -ENOMEM and gives back what it pinned so far.
+      pins_release(vm, pfns.subarray(0, i));
+      throw new VmStepError('size', `pin: out of memory faulting in 0x${va.toString(16)} of ${mm.name} (-ENOMEM)`);
+    }
     pfns[i] = pfn;
     if (pfn === vm.zeroPfn || pfn === vm.hugeZeroPfn || (vm.hugeZeroPfn >= 0 && pfn > vm.hugeZeroPfn && pfn < vm.hugeZeroPfn + 512)) continue;
     const folio = vm.memmap.page_folio(pfn);
@@ -89,7 +94,12 @@ export function vm_unpin(vm: Vm, pin: Pin): void {
   const i = vm.pins.indexOf(pin);
   if (i < 0) return;
   vm.pins.splice(i, 1);
-  for (const pfn of pin.pfns) {
+  pins_release(vm, pin.pfns);
+}
+
+/** Drop the references (and _pincount) a pin holds on each of its pages. */
+function pins_release(vm: Vm, pfns: Int32Array): void {
+  for (const pfn of pfns) {
     if (pfn < 0 || pfn === vm.zeroPfn || (vm.hugeZeroPfn >= 0 && pfn >= vm.hugeZeroPfn && pfn < vm.hugeZeroPfn + 512)) continue;
     const folio = vm.memmap.page_folio(pfn);
     if (vm.memmap.folio_test_large(folio)) {

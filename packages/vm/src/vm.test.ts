@@ -196,6 +196,21 @@ describe('property: random programs over several processes keep the vm consisten
   }
 });
 
+describe('pins under memory pressure', () => {
+  it('a pin whose fault runs out of memory fails with -ENOMEM and gives back what it pinned', () => {
+    const vm = mkvm({ thp: 'never', memory: 6 * MiB });
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 8 * MiB, { align: 4096 });
+    expect(() => vm_pin(vm, p, v.start, 8 * MiB, { write: true, longterm: true }, 'big')).toThrow(/out of memory .*-ENOMEM/);
+    expect(vm.metrics.oom).toBeGreaterThan(0);
+    expect(vm.pins).toHaveLength(0);
+    // Every page it faulted in is mapped once and referenced once: no pin reference was left behind.
+    vm_check(vm, { policyClaims: false });
+    const pfn = vm.follow_page(p, v.start);
+    expect(vm.memmap.folio_ref_count(vm.memmap.page_folio(pfn))).toBe(1);
+  });
+});
+
 describe('observe after exit', () => {
   it('an exited process is observed as null, the living one as usual', () => {
     const c = vm_compose({ memmap: new Memmap({ layout: new StructPageLayout(), memory: 64 * 2 ** 20 }), policy: new NoMapcountPolicy() });
