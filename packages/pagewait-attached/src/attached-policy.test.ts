@@ -108,7 +108,7 @@ describe('pagewait-attached', () => {
           hotFolios: fc.integer({ min: 1, max: 6 }),
           coldFolios: fc.integer({ min: 0, max: 64 }),
           hotFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-          holdTime: fc.integer({ min: 0, max: 5000 }),
+          holdTime: fc.integer({ min: 1, max: 5000 }), // 0 with thinkTime 0 is refused: no operation would take time
           thinkTime: fc.integer({ min: 0, max: 5000 }),
           ioLatency: fc.integer({ min: 0, max: 20000 }),
           wakeLatency: fc.integer({ min: 0, max: 3000 }),

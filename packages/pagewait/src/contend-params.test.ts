@@ -31,6 +31,15 @@ describe('contend parameters', () => {
     expect(e.message).toBe('contend.ioLatency: must not be negative, got -5');
   });
 
+  it('rejects operations that take no simulated time (the clock would never reach the duration)', () => {
+    const e = errorOf(() => validateContendParams({ tasks: 2, holdTime: 0, thinkTime: 0 }));
+    expect(e.field).toBe('holdTime');
+    expect(e.message).toMatch(/holdTime and thinkTime are both 0/);
+    // Bounded by an operation count instead, the same run ends.
+    const r = runContend({ tasks: 2, holdTime: 0, thinkTime: 0, maxOpsPerTask: 50 }, { policy: new FifoTestPolicy() });
+    expect(r.stuckTasks).toBe(0);
+  });
+
   it('rejects more hot folios than the host has', () => {
     const host = createStandaloneHost({ nrFolios: 16 });
     const e = errorOf(() => runContend({ tasks: 2, hotFolios: 17 }, { policy: new FifoTestPolicy(), host }));

@@ -163,6 +163,10 @@ export function validateContendParams(input: unknown, nrFolios?: number): Conten
     pageLockUnfairness: int('pageLockUnfairness', 0, 1000),
     seed: int('seed', 0, 0xffffffff),
   };
+  // With neither a hold time nor a think time an operation takes no simulated time: the clock would
+  // never reach `duration` and the run would not end.
+  if (out.holdTime === 0 && out.thinkTime === 0 && out.maxOpsPerTask === null)
+    throw new ContendParamError('holdTime', 'holdTime and thinkTime are both 0, so no operation takes simulated time and the run never reaches its duration: give one of them a time, or set maxOpsPerTask');
   if (out.pattern === 'migrate' && out.hotFolios === 0) throw new ContendParamError('hotFolios', 'the migrate pattern needs at least one hot folio to migrate');
   if (out.pattern === 'read' && out.hotFolios === 0) throw new ContendParamError('hotFolios', 'the read pattern needs at least one hot folio to evict');
   return out;

@@ -178,7 +178,7 @@ describe('contend on the engine (FIFO test policy)', () => {
     hotFolios: fc.integer({ min: 1, max: 4 }),
     coldFolios: fc.integer({ min: 0, max: 16 }),
     hotFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-    holdTime: fc.integer({ min: 0, max: 5000 }),
+    holdTime: fc.integer({ min: 1, max: 5000 }), // 0 with thinkTime 0 is refused: no operation would take time
     thinkTime: fc.integer({ min: 0, max: 5000 }),
     ioLatency: fc.integer({ min: 0, max: 20000 }),
     wakeLatency: fc.integer({ min: 0, max: 3000 }),
