@@ -1,17 +1,13 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
-import { fsx_data_pagecache, fsx_problems, fsx_run } from '@foliolab/pagecache';
+import { fsx_check, fsx_problems, type FsxOptions } from '@foliolab/pagecache';
 import { BH_Dirty, BufferHeadMapper, type BufferHeadOptions } from './index.js';
 
 const MiB = 1 << 20;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'foliolab-bh-fsx-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function data_pc(mapper: BufferHeadMapper, blockSize: number, folioMax: number, name: string, extra: { maxCachePages?: number } = {}) {
-  return fsx_data_pagecache({ mapper, layout: new StructPageLayout(), dir, name, blockSize, folioMax, seed: 11, ...extra });
+/** An fsx run on a data-mode page cache over a fresh image for this backend. */
+function fsx_backend(mapper: BufferHeadMapper, blockSize: number, folioMax: number, run: Omit<FsxOptions, 'pc'>, extra: { maxCachePages?: number } = {}) {
+  return fsx_check({ mapper, layout: new StructPageLayout(), blockSize, folioMax, cacheSeed: 11, ...extra, ...run });
 }
 
 const CONFIGS: Array<[string, BufferHeadOptions, number, number, { maxCachePages?: number }?]> = [
@@ -26,13 +22,8 @@ const CONFIGS: Array<[string, BufferHeadOptions, number, number, { maxCachePages
 describe('fsx-style integrity, data mode, 10,000 operations per configuration', () => {
   for (const [name, opts, bs, folioMax, extra] of CONFIGS) {
     it(name, () => {
-      const pc = data_pc(new BufferHeadMapper(opts), bs, folioMax, name.replace(/\W+/g, '-'), extra);
-      try {
-        const r = fsx_run({ pc, ops: 10_000, seed: bs + folioMax, maxFileLen: 768 * 1024, maxWrite: 160 * 1024 });
-        expect(fsx_problems(r, 10_000)).toEqual([]);
-      } finally {
-        pc.close();
-      }
+      const r = fsx_backend(new BufferHeadMapper(opts), bs, folioMax, { ops: 10_000, seed: bs + folioMax, maxFileLen: 768 * 1024, maxWrite: 160 * 1024 }, extra);
+      expect(fsx_problems(r, 10_000)).toEqual([]);
     });
   }
 
@@ -48,12 +39,7 @@ describe('fsx-style integrity, data mode, 10,000 operations per configuration', 
         super.mark_buffer_dirty(ino, f, bh);
       }
     }
-    const pc = data_pc(new LossyBufferHeads({ profile: 'generic' }), 1024, 4096, 'lossy');
-    try {
-      const r = fsx_run({ pc, ops: 2000, seed: 5, maxFileLen: 256 * 1024, maxWrite: 32 * 1024 });
-      expect(r.mismatches).toBeGreaterThan(0);
-    } finally {
-      pc.close();
-    }
+    const r = fsx_backend(new LossyBufferHeads({ profile: 'generic' }), 1024, 4096, { ops: 2000, seed: 5, maxFileLen: 256 * 1024, maxWrite: 32 * 1024 });
+    expect(r.mismatches).toBeGreaterThan(0);
   });
 });

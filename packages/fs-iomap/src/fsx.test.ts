@@ -1,17 +1,13 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
-import { fsx_data_pagecache, fsx_problems, fsx_run } from '@foliolab/pagecache';
+import { fsx_check, fsx_problems, type FsxOptions } from '@foliolab/pagecache';
 import { IomapMapper, type IomapOptions } from './index.js';
 
 const MiB = 1 << 20;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'foliolab-iomap-fsx-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function data_pc(mapper: IomapMapper, blockSize: number, folioMax: number, name: string, extra: { maxCachePages?: number } = {}) {
-  return fsx_data_pagecache({ mapper, layout: new StructPageLayout(), dir, name, blockSize, folioMax, seed: 13, ...extra });
+/** An fsx run on a data-mode page cache over a fresh image for this backend. */
+function fsx_backend(mapper: IomapMapper, blockSize: number, folioMax: number, run: Omit<FsxOptions, 'pc'>, extra: { maxCachePages?: number } = {}) {
+  return fsx_check({ mapper, layout: new StructPageLayout(), blockSize, folioMax, cacheSeed: 13, ...extra, ...run });
 }
 
 const CONFIGS: Array<[string, IomapOptions, number, number, { maxCachePages?: number }?]> = [
@@ -25,13 +21,8 @@ const CONFIGS: Array<[string, IomapOptions, number, number, { maxCachePages?: nu
 describe('fsx-style integrity, data mode, 10,000 operations per configuration', () => {
   for (const [name, opts, bs, folioMax, extra] of CONFIGS) {
     it(name, () => {
-      const pc = data_pc(new IomapMapper(opts), bs, folioMax, name.replace(/\W+/g, '-'), extra);
-      try {
-        const r = fsx_run({ pc, ops: 10_000, seed: bs + folioMax, maxFileLen: 768 * 1024, maxWrite: 160 * 1024 });
-        expect(fsx_problems(r, 10_000)).toEqual([]);
-      } finally {
-        pc.close();
-      }
+      const r = fsx_backend(new IomapMapper(opts), bs, folioMax, { ops: 10_000, seed: bs + folioMax, maxFileLen: 768 * 1024, maxWrite: 160 * 1024 }, extra);
+      expect(fsx_problems(r, 10_000)).toEqual([]);
     });
   }
 
@@ -45,12 +36,7 @@ describe('fsx-style integrity, data mode, 10,000 operations per configuration', 
         super.ifs_set_range_dirty(f, off, len);
       }
     }
-    const pc = data_pc(new LossyIomap(), 1024, 64 * 1024, 'lossy');
-    try {
-      const r = fsx_run({ pc, ops: 2000, seed: 5, maxFileLen: 256 * 1024, maxWrite: 32 * 1024 });
-      expect(r.mismatches).toBeGreaterThan(0);
-    } finally {
-      pc.close();
-    }
+    const r = fsx_backend(new LossyIomap(), 1024, 64 * 1024, { ops: 2000, seed: 5, maxFileLen: 256 * 1024, maxWrite: 32 * 1024 });
+    expect(r.mismatches).toBeGreaterThan(0);
   });
 });

@@ -132,7 +132,11 @@ describe('batched anonymous faults', () => {
           });
           expect(states[0]).toEqual(states[1]);
         }),
-        { numRuns: Number(process.env.RUNS ?? 25) },
+        {
+          numRuns: Number(process.env.RUNS ?? 25),
+          // Always include a run that exhausts memory in the middle of a batch (5 MiB is 1,280 pages).
+          examples: [[[{ kind: 'write', first: 0, pages: 1500, who: 0 }, { kind: 'write', first: 1400, pages: 600, who: 0 }], 5 * MiB]],
+        },
       );
       // The property must reach memory exhaustion inside a run, or it proves little about the slow path.
       expect(short).toBeGreaterThan(0);

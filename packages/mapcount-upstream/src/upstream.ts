@@ -87,6 +87,13 @@ export class UpstreamPolicy implements MapcountPolicy {
     return this.pmc ? this.mm.folio_pfn(folio) : folio;
   }
 
+  /** A small folio's one mapcount (the page's _mapcount, or the folio's without page mapcounts): one atomic, one line. */
+  private small_add(folio: number, d: number): void {
+    this.stats.atomics++;
+    this.stats.cacheLines++;
+    field_add(this.mc, this.small_idx(folio), d);
+  }
+
   // ---- MM-id slot tracking (include/linux/rmap.h) ----
   private slot_id(folio: number, i: number): number {
     return field_get_word(this.mmIds, folio, i) & 0x7fff_ffff;
@@ -186,20 +193,14 @@ export class UpstreamPolicy implements MapcountPolicy {
 
   /** The order-0 case above for a run of write faults. */
   folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
-    const mc = this.mc;
-    if (this.pmc) {
-      const mm = this.mm;
-      for (let i = 0; i < n; i++) field_set(mc, mm.folio_pfn(folios[i]!), 0);
-    } else for (let i = 0; i < n; i++) field_set(mc, folios[i]!, 0);
+    for (let i = 0; i < n; i++) field_set(this.mc, this.small_idx(folios[i]!), 0);
     this.stats.cacheLines += n;
   }
 
   folio_add_rmap_ptes(folio: number, page: number, nr: number, vma: Vma): void {
     const st = this.stats;
     if (!this.mm.folio_test_large(folio)) {
-      st.atomics++;
-      st.cacheLines++;
-      field_add(this.mc, this.small_idx(folio), 1);
+      this.small_add(folio, 1);
       return;
     }
     if (this.pmc) {
@@ -219,9 +220,7 @@ export class UpstreamPolicy implements MapcountPolicy {
   folio_remove_rmap_ptes(folio: number, page: number, nr: number, vma: Vma): boolean {
     const st = this.stats;
     if (!this.mm.folio_test_large(folio)) {
-      st.atomics++;
-      st.cacheLines++;
-      field_add(this.mc, this.small_idx(folio), -1);
+      this.small_add(folio, -1);
       return false;
     }
     st.cacheLines += this.folio_lines(folio);
@@ -246,9 +245,7 @@ export class UpstreamPolicy implements MapcountPolicy {
   folio_dup_rmap_ptes(folio: number, page: number, nr: number, dst: Vma): void {
     const st = this.stats;
     if (!this.mm.folio_test_large(folio)) {
-      st.atomics++;
-      st.cacheLines++;
-      field_add(this.mc, this.small_idx(folio), 1);
+      this.small_add(folio, 1);
       return;
     }
     if (this.pmc) {

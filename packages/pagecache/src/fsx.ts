@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Memmap, type Layout } from '@foliolab/memmap';
 import { WB_SYNC_NONE, type BlockMapper } from './mapper.js';
@@ -263,6 +265,29 @@ export function fsx_data_pagecache(o: FsxDataCacheOptions): PageCache {
     memmap: mm, mapper: o.mapper, blockSize: o.blockSize, folioMax: o.folioMax, mode: 'data', image: join(o.dir, `${o.name}.img`),
     deviceBytes: 256 * MiB, fragmentation: 8, seed: o.seed, ...(o.maxCachePages !== undefined ? { maxCachePages: o.maxCachePages } : {}),
   });
+}
+
+export interface FsxCheckOptions extends Omit<FsxDataCacheOptions, 'dir' | 'name' | 'seed'>, Omit<FsxOptions, 'pc'> {
+  /** Seed of the page cache's image fragmentation (`seed` is the operations'). */
+  cacheSeed: number;
+}
+
+/**
+ * A backend's fsx run in one call: a fsx_data_pagecache() on an image in a fresh temporary folder,
+ * fsx_run() over it, then the cache closed and the folder removed, whatever happened.
+ */
+export function fsx_check(o: FsxCheckOptions): FsxResult {
+  const dir = mkdtempSync(join(tmpdir(), 'foliolab-fsx-'));
+  try {
+    const pc = fsx_data_pagecache({ mapper: o.mapper, layout: o.layout, dir, name: 'fsx', blockSize: o.blockSize, folioMax: o.folioMax, seed: o.cacheSeed, maxCachePages: o.maxCachePages });
+    try {
+      return fsx_run({ ...o, pc });
+    } finally {
+      pc.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

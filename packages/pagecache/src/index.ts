@@ -17,6 +17,6 @@ export { PageCache, AddressSpace, type PageCacheOptions } from './pagecache.js';
 export { Readahead } from './readahead.js';
 export { generic_perform_write, type WriteBeginEnd } from './generic-write.js';
 export { fsSteps, type FileStepHandlers, type OpenArgs, type ReadArgs, type WriteArgs, type FsyncArgs, type TruncateArgs, type CloseArgs } from './steps.js';
-export { fsx_run, fsx_data_pagecache, fsx_problems, type FsxOptions, type FsxResult, type FsxOp, type FsxDataCacheOptions } from './fsx.js';
+export { fsx_run, fsx_check, fsx_data_pagecache, fsx_problems, type FsxOptions, type FsxResult, type FsxOp, type FsxDataCacheOptions, type FsxCheckOptions } from './fsx.js';
 export { benchFs, type BenchFsOptions, type BenchFsResult } from './bench.js';
 export { fileFaultOps, type FileFaultOps } from './fault.js';

@@ -31,14 +31,7 @@ export class PageIndex {
     if (c === undefined) {
       c = new Int32Array(SLOTS + 2);
       this.chunks.set(k, c);
-      let lo = 0;
-      let hi = this.keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.keys[mid]! < k) lo = mid + 1;
-        else hi = mid;
-      }
-      this.keys.splice(lo, 0, k);
+      this.keys.splice(this.key_at_or_after(k), 0, k);
     }
     return c;
   }

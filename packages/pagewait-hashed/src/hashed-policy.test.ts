@@ -1,5 +1,8 @@
 import {
+  CONTEND_FUZZ_NATS,
   checkTrace,
+  contend_fuzz_params,
+  contend_problems,
   contendScenario,
   createStandaloneHost,
   PagewaitSim,
@@ -185,39 +188,9 @@ describe('pagewait-hashed', () => {
 
   it('random schedules: no waiter lost or woken twice, every waiter woken when its bit clears, no shared lock', () => {
     fc.assert(
-      fc.property(
-        fc.record({
-          tasks: fc.integer({ min: 1, max: 40 }),
-          hotFolios: fc.integer({ min: 1, max: 6 }),
-          coldFolios: fc.integer({ min: 0, max: 64 }),
-          hotFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-          holdTime: fc.integer({ min: 1, max: 5000 }), // 0 with thinkTime 0 is refused: no operation would take time
-          thinkTime: fc.integer({ min: 0, max: 5000 }),
-          ioLatency: fc.integer({ min: 0, max: 20000 }),
-          wakeLatency: fc.integer({ min: 0, max: 3000 }),
-          pattern: fc.constantFrom('lock', 'writeback', 'mixed', 'migrate', 'read'),
-          truncateRate: fc.double({ min: 0, max: 0.3, noNaN: true }),
-          pageLockUnfairness: fc.integer({ min: 0, max: 6 }),
-          duration: fc.constant(150_000),
-          seed: fc.integer({ min: 0, max: 0xffffffff }),
-        }),
-        fc.integer({ min: 1, max: 6 }),
-        fc.boolean(),
-        (params, tableBits, bookmarks) => {
-          let problems: string[] = [];
-          const r = runContend(params, {
-            policy: createHashedWaitPolicy({ tableBits, bookmarks }),
-            verify: true,
-            trace: true,
-            inspect: (sim, host) => {
-              problems = checkTrace(sim.trace(), params.tasks, host.nrFolios);
-            },
-          });
-          expect(problems).toEqual([]);
-          expect(r.stuckTasks).toBe(0);
-          expect(r.violations).toEqual({ count: 0, first: [] });
-        },
-      ),
+      fc.property(fc.array(fc.nat(), { minLength: CONTEND_FUZZ_NATS, maxLength: CONTEND_FUZZ_NATS }), fc.integer({ min: 1, max: 6 }), fc.boolean(), (n, tableBits, bookmarks) => {
+        expect(contend_problems(contend_fuzz_params(n), createHashedWaitPolicy({ tableBits, bookmarks })).problems).toEqual([]);
+      }),
       { numRuns: 60 },
     );
   });

@@ -26,3 +26,4 @@ export { runContend, type ContendOptions, type ContendResult } from './contend.j
 export * from './scenarios.js';
 export { benchPagewait, type BenchPagewaitOptions, type BenchPagewaitRow, type BenchPolicy } from './bench.js';
 export { checkTrace } from './trace-check.js';
+export { CONTEND_FUZZ_NATS, contend_fuzz_params, contend_problems } from './contend-fuzz.js';

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  CONTEND_FUZZ_NATS,
   checkTrace,
+  contend_fuzz_params,
+  contend_problems,
   createStandaloneHost,
   PagewaitSim,
   PG_locked,
@@ -173,39 +176,10 @@ describe('folio_wake_bit walks', () => {
 });
 
 describe('contend on the engine (FIFO test policy)', () => {
-  const paramsArb = fc.record({
-    tasks: fc.integer({ min: 1, max: 24 }),
-    hotFolios: fc.integer({ min: 1, max: 4 }),
-    coldFolios: fc.integer({ min: 0, max: 16 }),
-    hotFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-    holdTime: fc.integer({ min: 1, max: 5000 }), // 0 with thinkTime 0 is refused: no operation would take time
-    thinkTime: fc.integer({ min: 0, max: 5000 }),
-    ioLatency: fc.integer({ min: 0, max: 20000 }),
-    wakeLatency: fc.integer({ min: 0, max: 3000 }),
-    pattern: fc.constantFrom('lock', 'writeback', 'mixed', 'migrate', 'read'),
-    truncateRate: fc.double({ min: 0, max: 0.5, noNaN: true }),
-    pageLockUnfairness: fc.integer({ min: 0, max: 6 }),
-    duration: fc.constant(200_000),
-    migrateInterval: fc.integer({ min: 1000, max: 30000 }),
-    evictInterval: fc.integer({ min: 1000, max: 30000 }),
-    seed: fc.integer({ min: 0, max: 0xffffffff }),
-  });
-
   it('loses no waiter, wakes none twice, never lets two tasks hold one lock', () => {
     fc.assert(
-      fc.property(paramsArb, (params) => {
-        let problems: string[] = [];
-        const r = runContend(params, {
-          policy: new FifoTestPolicy(),
-          verify: true,
-          trace: true,
-          inspect: (sim, host) => {
-            problems = checkTrace(sim.trace(), params.tasks, host.nrFolios);
-          },
-        });
-        expect(problems).toEqual([]);
-        expect(r.stuckTasks).toBe(0);
-        expect(r.violations.count).toBe(0);
+      fc.property(fc.array(fc.nat(), { minLength: CONTEND_FUZZ_NATS, maxLength: CONTEND_FUZZ_NATS }), (n) => {
+        expect(contend_problems(contend_fuzz_params(n), new FifoTestPolicy()).problems).toEqual([]);
       }),
       { numRuns: 60 },
     );

@@ -2,21 +2,28 @@ import { PFN_SECTION_SHIFT, PAGES_PER_SECTION } from '@foliolab/memmap';
 
 const MASK = PAGES_PER_SECTION - 1;
 
+type PfnChunk = Int32Array | Uint8Array;
+
 /**
  * Per-PFN state the vm owns (PageAnonExclusive, the oracle's PTE counts), one typed array per
  * 128 MiB section, created the first time a PFN of the section is touched: a 1 TiB machine costs
  * the host only the sections its workload uses.
  */
-export class PfnInt32 {
-  readonly chunks: Int32Array[] = [];
+class PfnArray<A extends PfnChunk> {
+  readonly chunks: A[] = [];
 
-  ensure(pfn: number): Int32Array {
+  constructor(
+    private readonly make: (n: number) => A,
+    private readonly empty: A,
+  ) {}
+
+  ensure(pfn: number): A {
     const s = pfn >>> PFN_SECTION_SHIFT;
     let c = this.chunks[s];
-    if (c === undefined) {
-      while (this.chunks.length < s) this.chunks.push(EMPTY32);
-      c = this.chunks[s] = new Int32Array(PAGES_PER_SECTION);
-    } else if (c.length === 0) c = this.chunks[s] = new Int32Array(PAGES_PER_SECTION);
+    if (c === undefined || c.length === 0) {
+      while (this.chunks.length < s) this.chunks.push(this.empty);
+      c = this.chunks[s] = this.make(PAGES_PER_SECTION);
+    }
     return c;
   }
 
@@ -41,35 +48,21 @@ export class PfnInt32 {
   }
 }
 
-export class PfnUint8 {
-  readonly chunks: Uint8Array[] = [];
+const EMPTY32 = new Int32Array(0);
+const EMPTY8 = new Uint8Array(0);
 
-  ensure(pfn: number): Uint8Array {
-    const s = pfn >>> PFN_SECTION_SHIFT;
-    let c = this.chunks[s];
-    if (c === undefined || c.length === 0) {
-      while (this.chunks.length < s) this.chunks.push(EMPTY8);
-      c = this.chunks[s] = new Uint8Array(PAGES_PER_SECTION);
-    }
-    return c;
-  }
-
-  get(pfn: number): number {
-    const c = this.chunks[pfn >>> PFN_SECTION_SHIFT];
-    return c === undefined || c.length === 0 ? 0 : c[pfn & MASK]!;
-  }
-
-  set(pfn: number, v: number): void {
-    this.ensure(pfn)[pfn & MASK] = v;
-  }
-
-  host_bytes(): number {
-    let b = 0;
-    for (const c of this.chunks) b += c.byteLength;
-    return b;
+/** Signed 32-bit per-PFN counts. */
+export class PfnInt32 extends PfnArray<Int32Array> {
+  constructor() {
+    super((n) => new Int32Array(n), EMPTY32);
   }
 }
 
-const EMPTY32 = new Int32Array(0);
-const EMPTY8 = new Uint8Array(0);
+/** Per-PFN flag bytes. */
+export class PfnUint8 extends PfnArray<Uint8Array> {
+  constructor() {
+    super((n) => new Uint8Array(n), EMPTY8);
+  }
+}
+
 export const PFN_MASK = MASK;

@@ -624,7 +624,6 @@ export class Vm {
     if (got === 0) return 0;
     if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
     const memmap = this.memmap;
-    const index = this.core.index;
     let pgoff = vma.page_index(va);
     // PageAnonExclusive and the oracle's PTE count live in per-section arrays: look them up once per section.
     let sec = -1;
@@ -633,9 +632,7 @@ export class Vm {
     for (let i = 0; i < got; i++, pgoff++) {
       const folio = folios[i]!;
       const pfn = memmap.folio_pfn(folio);
-      const lo = pgoff | 0;
-      field_set_word(index, folio, 0, lo);
-      field_set_word(index, folio, 1, (pgoff - (lo >>> 0)) / TWO32);
+      this.folio_set_index(folio, pgoff);
       if (pfn >>> PFN_SECTION_SHIFT !== sec) {
         sec = pfn >>> PFN_SECTION_SHIFT;
         pae = this.pageFlags.ensure(pfn);
@@ -1082,13 +1079,17 @@ export class Vm {
     return count;
   }
 
+  /** [start, end) of the addresses where vma would map the folio's pages (by their index), clipped to vma. */
+  private folio_span_in_vma(folio: number, nr: number, vma: Vma): [number, number] {
+    const va = vma.start + (this.folio_index(folio) - vma.pgoff) * PAGE_SIZE;
+    return [Math.max(va, vma.start), Math.min(va + nr * PAGE_SIZE, vma.end)];
+  }
+
   /** folio_has_ptes() for one (vma, page table): PTEs in table pt inside vma mapping pages of folio. */
   folio_ptes_in_table(folio: number, vma: Vma, pt: number): number {
     const head = this.memmap.folio_pfn(folio);
     const nr = this.memmap.folio_nr_pages(folio);
-    const idx = this.folio_index(folio);
-    const a = Math.max(vma.start + (idx - vma.pgoff) * PAGE_SIZE, vma.start);
-    const b = Math.min(vma.start + (idx - vma.pgoff + nr) * PAGE_SIZE, vma.end);
+    const [a, b] = this.folio_span_in_vma(folio, nr, vma);
     let count = 0;
     let scanned = 0;
     const ent = this.pt.ent;
@@ -1111,9 +1112,7 @@ export class Vm {
   folio_entries_in_vma(folio: number, vma: Vma): number {
     const head = this.memmap.folio_pfn(folio);
     const nr = this.memmap.folio_nr_pages(folio);
-    const idx = this.folio_index(folio);
-    const a = Math.max(vma.start + (idx - vma.pgoff) * PAGE_SIZE, vma.start);
-    const b = Math.min(vma.start + (idx - vma.pgoff + nr) * PAGE_SIZE, vma.end);
+    const [a, b] = this.folio_span_in_vma(folio, nr, vma);
     let count = 0;
     let scanned = 0;
     const ent = this.pt.ent;
