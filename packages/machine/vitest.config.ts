@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     name: '@foliolab/machine',
     environment: 'node',
+    setupFiles: ['../../vitest.setup.ts'],
     include: ['src/**/*.test.ts'],
     passWithNoTests: false,
     testTimeout: 60000,

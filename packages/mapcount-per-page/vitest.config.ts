@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     name: '@foliolab/mapcount-per-page',
     environment: 'node',
+    setupFiles: ['../../vitest.setup.ts'],
     include: ['src/**/*.test.ts'],
     passWithNoTests: false,
     testTimeout: 60000,

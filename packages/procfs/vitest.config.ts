@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     name: '@foliolab/procfs',
     environment: 'node',
+    setupFiles: ['../../vitest.setup.ts'],
     include: ['src/**/*.test.ts'],
     passWithNoTests: false,
     // live reads and 50 MB gzip round trips slow down a lot when the 2 cores are busy

@@ -1,5 +1,6 @@
 import { HPAGE_PMD_NR, PageType } from '@foliolab/memmap';
 import { E_HUGE, E_PRESENT, E_WRITE, PMD_SIZE, PTRS } from './pagetable.js';
+import { VmStepError } from './errors.js';
 import type { Mm } from './mm.js';
 import { VM_DONTCOPY, VM_SHARED, Vma } from './vma.js';
 import type { Vm } from './vm.js';
@@ -12,6 +13,9 @@ const PAGE = 4096;
  * Private mappings become write-protected in both processes and PageAnonExclusive is cleared on every
  * page that gets shared; an exclusive page that may be pinned (folio_maybe_dma_pinned(), in an mm
  * that ever pinned) is copied for the child instead (the -EBUSY path of folio_try_dup_anon_rmap_*).
+ * Out of memory for a child's page table or copy, dup_mmap() fails: the half-built child is torn down
+ * (its exit_mmap() drops what was copied) and fork fails with -ENOMEM. The parent's PTEs stay
+ * write-protected and its pages stay non-exclusive, as in the kernel.
  */
 export function vm_fork(vm: Vm, parent: Mm, childName: string): Mm {
   const child = vm.spawn(childName);
@@ -20,12 +24,16 @@ export function vm_fork(vm: Vm, parent: Mm, childName: string): Mm {
     if (v.flags & VM_DONTCOPY) continue;
     const cv = new Vma(++vm.vmaSeq, child, v.start, v.end, v.prot, v.flags, v.pgoff, v.anonVma !== 0 ? ++vm.anonVmaSeq : 0, v.file);
     child.vmas.push(cv);
-    if (v.anonVma !== 0) copy_page_range(vm, parent, v, child, cv);
+    if (v.anonVma !== 0 && !copy_page_range(vm, parent, v, child, cv)) {
+      vm.exit(child);
+      throw new VmStepError('size', `fork of ${parent.name}: out of memory copying [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) (-ENOMEM)`);
+    }
   }
   return child;
 }
 
-function copy_page_range(vm: Vm, src: Mm, sv: Vma, dst: Mm, dv: Vma): void {
+/** Copy sv's entries into dv. False when out of memory (what was copied stays, for the caller to tear down). */
+function copy_page_range(vm: Vm, src: Mm, sv: Vma, dst: Mm, dv: Vma): boolean {
   const cow = (sv.flags & VM_SHARED) === 0;
   for (let va = sv.start; va < sv.end; ) {
     const pmdn = Math.floor(va / PMD_SIZE);
@@ -37,44 +45,46 @@ function copy_page_range(vm: Vm, src: Mm, sv: Vma, dst: Mm, dv: Vma): void {
     }
     let e = vm.pt.ent[sloc]!;
     if (e & E_HUGE) {
-      const done = copy_huge_pmd(vm, src, sv, sloc, dst, dv, pmdn, cow);
-      if (done) {
+      const r = copy_huge_pmd(vm, src, sv, sloc, dst, dv, pmdn, cow);
+      if (r === 'oom') return false;
+      if (r === 'done') {
         va = stop;
         continue;
       }
       e = vm.pt.ent[sloc]!;
     }
     const dloc = vm.pmd_loc(dst, pmdn, true);
-    if (dloc < 0) return;
+    if (dloc < 0) return false;
     const dslot = vm.pt.ent[dloc] === 0 ? vm.pte_alloc(dst, dloc) : vm.pt.ent[dloc]! >>> 4;
-    if (dslot < 0) return;
-    copy_pte_range(vm, src, sv, e >>> 4, dst, dv, dslot, va, stop, cow);
+    if (dslot < 0) return false;
+    if (!copy_pte_range(vm, src, sv, e >>> 4, dst, dv, dslot, va, stop, cow)) return false;
     va = stop;
   }
+  return true;
 }
 
-/** copy_huge_pmd(). Returns false when the PMD had to be split first (-EAGAIN: retry with PTEs). */
-function copy_huge_pmd(vm: Vm, src: Mm, sv: Vma, sloc: number, dst: Mm, dv: Vma, pmdn: number, cow: boolean): boolean {
+/** copy_huge_pmd(). 'split' when the PMD had to be split first (-EAGAIN: retry with PTEs). */
+function copy_huge_pmd(vm: Vm, src: Mm, sv: Vma, sloc: number, dst: Mm, dv: Vma, pmdn: number, cow: boolean): 'done' | 'split' | 'oom' {
   const e = vm.pt.ent[sloc]!;
   const pfn = e >>> 4;
   const folio = pfn === vm.hugeZeroPfn ? -1 : vm.memmap.page_folio(pfn);
   if (folio >= 0 && vm.pae(pfn) && src.hasPinned && vm.folio_maybe_dma_pinned(folio)) {
     vm.split_huge_pmd(src, sv, sloc);
-    return false;
+    return 'split';
   }
   const dloc = vm.pmd_loc(dst, pmdn, true);
-  if (dloc < 0) return true;
+  if (dloc < 0) return 'oom';
   const dep = vm.pt.alloc(1);
   if (dep < 0) {
     vm.metrics.oom++;
-    return true;
+    return 'oom';
   }
   dst.pgtables++;
   vm.deposit.set(dloc, dep);
   const ent = vm.pt.ent;
   if (folio < 0) {
     ent[dloc] = e;
-    return true;
+    return 'done';
   }
   vm.memmap.folio_ref_add(folio, 1);
   vm.policy.folio_dup_rmap_pmd(folio, dv, Math.floor(dloc / PTRS));
@@ -84,10 +94,11 @@ function copy_huge_pmd(vm: Vm, src: Mm, sv: Vma, sloc: number, dst: Mm, dv: Vma,
   ent[sloc] = ne;
   ent[dloc] = ne;
   dst.rssAnon += HPAGE_PMD_NR;
-  return true;
+  return 'done';
 }
 
-function copy_pte_range(vm: Vm, src: Mm, sv: Vma, sslot: number, dst: Mm, dv: Vma, dslot: number, start: number, end: number, cow: boolean): void {
+/** False when a private copy for the child could not be allocated. */
+function copy_pte_range(vm: Vm, src: Mm, sv: Vma, sslot: number, dst: Mm, dv: Vma, dslot: number, start: number, end: number, cow: boolean): boolean {
   const mm0 = vm.memmap;
   let si = sslot * PTRS + ((start / PAGE) & 511);
   let di = dslot * PTRS + ((start / PAGE) & 511);
@@ -122,14 +133,16 @@ function copy_pte_range(vm: Vm, src: Mm, sv: Vma, sslot: number, dst: Mm, dv: Vm
     if (anon && anyExclusive && src.hasPinned && vm.folio_maybe_dma_pinned(folio)) {
       // -EBUSY: one page at a time; exclusive pages get a private copy for the child.
       for (let j = 0; j < n; j++) {
-        if (vm.pae(pfn + j)) copy_present_page(vm, dst, dv, dslot, di + j, va + j * PAGE);
-        else dup_ptes(vm, folio, pfn + j, 1, head, large, anon, dst, dv, dslot, si + j, di + j, cow);
+        if (vm.pae(pfn + j)) {
+          if (!copy_present_page(vm, dst, dv, dslot, di + j, va + j * PAGE)) return false;
+        } else dup_ptes(vm, folio, pfn + j, 1, head, large, anon, dst, dv, dslot, si + j, di + j, cow);
       }
     } else dup_ptes(vm, folio, pfn, n, head, large, anon, dst, dv, dslot, si, di, cow);
     si += n;
     di += n;
     va += n * PAGE;
   }
+  return true;
 }
 
 function dup_ptes(vm: Vm, folio: number, pfn: number, n: number, head: number, large: boolean, anon: boolean, dst: Mm, dv: Vma, dslot: number, si: number, di: number, cow: boolean): void {
@@ -149,11 +162,11 @@ function dup_ptes(vm: Vm, folio: number, pfn: number, n: number, head: number, l
 }
 
 /** copy_present_page(): the child gets its own copy of a possibly-pinned exclusive page. */
-function copy_present_page(vm: Vm, dst: Mm, dv: Vma, dslot: number, di: number, va: number): void {
+function copy_present_page(vm: Vm, dst: Mm, dv: Vma, dslot: number, di: number, va: number): boolean {
   const nf = vm.memmap.folio_alloc(0, PageType.anon);
   if (nf < 0) {
     vm.metrics.oom++;
-    return;
+    return false;
   }
   const npfn = vm.memmap.folio_pfn(nf);
   vm.folio_set_index(nf, dv.page_index(va));
@@ -163,4 +176,5 @@ function copy_present_page(vm: Vm, dst: Mm, dv: Vma, dslot: number, di: number, 
   vm.pt.ent[di] = npfn * 16 + E_PRESENT + (dv.writable() ? E_WRITE : 0);
   dst.rssAnon++;
   vm.metrics.cow.forkPinnedCopies++;
+  return true;
 }

@@ -1,3 +1,4 @@
+import { VmBug } from '@foliolab/memmap';
 import { PMD_SIZE, E_HUGE, PTRS } from './pagetable.js';
 import { VmStepError } from './errors.js';
 import type { Mm } from './mm.js';
@@ -27,13 +28,28 @@ export function vm_mremap(vm: Vm, mm: Mm, start: number, len: number, newLen: nu
   const to = vm.get_unmapped_area(mm, newLen, align);
   const nv = new Vma(++vm.vmaSeq, mm, to, to + newLen, old!.prot, old!.flags, old!.pgoff, old!.anonVma, old!.file);
   mm.insert_vma(nv);
-  move_page_tables(vm, mm, old!, start, nv, to, len);
+  const moved = move_page_tables(vm, mm, old!, start, nv, to, len);
+  if (moved < len) {
+    // Out of memory for a destination table. As move_vma() does, move what moved back: the source
+    // tables were never freed, so this allocates nothing and cannot fail. Then drop the new VMA.
+    if (move_page_tables(vm, mm, nv, to, old!, start, moved) < moved) {
+      throw new VmBug(`mremap: moving [0x${to.toString(16)}, +0x${moved.toString(16)}) back to 0x${start.toString(16)} in ${mm.name} failed`);
+    }
+    mm.remove_vma(nv);
+    vm.free_pgtables(mm, to, to + newLen);
+    throw new VmStepError('size', `mremap of [0x${start.toString(16)}, 0x${(start + len).toString(16)}) in ${mm.name}: out of memory for page tables (-ENOMEM)`);
+  }
   mm.remove_vma(old!);
   vm.free_pgtables(mm, start, start + len);
   return to;
 }
 
-function move_page_tables(vm: Vm, mm: Mm, old: Vma, start: number, nv: Vma, to: number, len: number): void {
+/**
+ * Move the entries of [start, start+len) of `old` to `to` in `nv`. Returns how many bytes from start
+ * moved: len, or less when a destination table could not be allocated (everything below the returned
+ * offset moved, nothing at or above it did).
+ */
+function move_page_tables(vm: Vm, mm: Mm, old: Vma, start: number, nv: Vma, to: number, len: number): number {
   const mm0 = vm.memmap;
   for (let va = start; va < start + len; ) {
     const pmdn = Math.floor(va / PMD_SIZE);
@@ -48,7 +64,7 @@ function move_page_tables(vm: Vm, mm: Mm, old: Vma, start: number, nv: Vma, to: 
     if (e & E_HUGE) {
       if (va % PMD_SIZE === 0 && stop - va === PMD_SIZE && dva % PMD_SIZE === 0) {
         const dloc = vm.pmd_loc(mm, dva / PMD_SIZE, true);
-        if (dloc < 0) return;
+        if (dloc < 0) return va - start;
         vm.pt.ent[sloc] = 0;
         const dep = vm.deposit.get(sloc)!;
         vm.deposit.delete(sloc);
@@ -75,9 +91,9 @@ function move_page_tables(vm: Vm, mm: Mm, old: Vma, start: number, nv: Vma, to: 
       const d = to + (a - start);
       const dpmdn = Math.floor(d / PMD_SIZE);
       const dloc = vm.pmd_loc(mm, dpmdn, true);
-      if (dloc < 0) return;
+      if (dloc < 0) return a - start;
       const dslot = vm.pt.ent[dloc] === 0 ? vm.pte_alloc(mm, dloc) : vm.pt.ent[dloc]! >>> 4;
-      if (dslot < 0) return;
+      if (dslot < 0) return a - start;
       const ent = vm.pt.ent;
       const di = dslot * PTRS + ((d / PAGE) & 511);
       const pfn = pe >>> 4;
@@ -99,4 +115,5 @@ function move_page_tables(vm: Vm, mm: Mm, old: Vma, start: number, nv: Vma, to: 
     }
     va = stop;
   }
+  return len;
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Memmap, PageType, memmap_check } from '@foliolab/memmap';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
 import { MemdescLayout } from '@foliolab/layout-memdesc';
-import { NoMapcountPolicy, VM_HUGEPAGE, VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, vm_pin, vmSteps, type Vm, type VmFuzzOp } from './index.js';
+import { NoMapcountPolicy, VM_HUGEPAGE, VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, vm_mremap, vm_pin, vmSteps, type Vm, type VmFuzzOp } from './index.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -208,6 +208,56 @@ describe('pins under memory pressure', () => {
     vm_check(vm, { policyClaims: false });
     const pfn = vm.follow_page(p, v.start);
     expect(vm.memmap.folio_ref_count(vm.memmap.page_folio(pfn))).toBe(1);
+  });
+});
+
+describe('out of memory for page tables', () => {
+  /** A process whose 6 MiB machine is full: 8 MiB written until the allocator gave out. */
+  function full() {
+    const vm = mkvm({ thp: 'never', memory: 6 * MiB });
+    const p = vm.spawn('p');
+    const v = vm.mmap(p, 8 * MiB, { align: 2 * MiB });
+    vm.touch(p, v.start, 8 * MiB, true);
+    expect(vm.metrics.oom).toBeGreaterThan(0);
+    return { vm, p, v };
+  }
+  const ptes = (vm: Vm, p: ReturnType<typeof full>['p'], start: number, pages: number) =>
+    Array.from({ length: pages }, (_, i) => vm.follow_page(p, start + i * 4096));
+
+  it('mremap that cannot get a destination table fails with -ENOMEM and leaves every PTE where it was', () => {
+    const { vm, p, v } = full();
+    const before = ptes(vm, p, v.start, 512);
+    const vmas = p.vmas.map((x) => [x.start, x.end]);
+    const tables = p.pgtables;
+    const free = vm.memmap.buddy.nr_free_pages();
+    expect(before.every((pfn) => pfn >= 0)).toBe(true);
+    expect(() => vm_mremap(vm, p, v.start, 2 * MiB, 2 * MiB + 4096)).toThrow(/out of memory for page tables \(-ENOMEM\)/);
+    expect(ptes(vm, p, v.start, 512)).toEqual(before);
+    // The VMA was split at the moved range's end, as move_vma() leaves it; nothing is mapped elsewhere.
+    expect(p.vmas.map((x) => [x.start, x.end])).toEqual([[v.start, v.start + 2 * MiB], [v.start + 2 * MiB, vmas[0]![1]]]);
+    expect(p.pgtables).toBe(tables);
+    expect(vm.memmap.buddy.nr_free_pages()).toBe(free);
+    vm_check(vm, { policyClaims: false });
+    memmap_check(vm.memmap);
+  });
+
+  it("fork that runs out of memory for the child's tables fails with -ENOMEM and tears the child down", () => {
+    const { vm, p, v } = full();
+    // Room for the child's PGD, PUD, PMD table and first PTE table: the first 2 MiB is copied, the second is not.
+    vm.madvise_dontneed(p, v.start, 4 * 4096);
+    const free = vm.memmap.buddy.nr_free_pages();
+    expect(free).toBe(4);
+    expect(() => vm_fork(vm, p, 'c')).toThrow(/fork of p: out of memory .*-ENOMEM/);
+    expect(vm.mms.has('c')).toBe(false);
+    expect(vm.memmap.buddy.nr_free_pages()).toBe(free);
+    vm_check(vm, { policyClaims: false });
+    memmap_check(vm.memmap);
+    // The parent's copied pages are write-protected but nobody else holds them: a write reuses the page.
+    const pfn = vm.follow_page(p, v.start + 4 * 4096);
+    const reuses = vm.metrics.cow.reuses;
+    vm.touch(p, v.start + 4 * 4096, 4096, true);
+    expect(vm.follow_page(p, v.start + 4 * 4096)).toBe(pfn);
+    expect(vm.metrics.cow.reuses).toBe(reuses + 1);
   });
 });
 
