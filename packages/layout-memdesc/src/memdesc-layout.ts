@@ -288,6 +288,22 @@ export class MemdescLayout implements Layout {
     return id;
   }
 
+  folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
+    const small = type === PageType.anon || type === PageType.file || type === PageType.ksm;
+    const ref = this.core.refcount;
+    const rc = ref.chunks;
+    const rstride = ref.stride;
+    const roff = ref.off;
+    for (let i = 0; i < n; i++) {
+      const pfn = pfns[i]!;
+      // An order-0 folio's memdesc word is written whole: buddy_clear() would only have zeroed it first.
+      if (!small) this.buddy_clear(pfn);
+      const id = small ? this.folio_create_small(type, pfn) : this.object_create(type, pfn, 1);
+      rc[id >>> DescriptorArena.CHUNK_SHIFT]![(id & DescriptorArena.CHUNK_MASK) * rstride + roff] = 1;
+      out[i] = id;
+    }
+  }
+
   /**
    * object_create() of an order-0 folio (the anon fault path), straight-line: one descriptor from the
    * folio arena (zeroed), its core words, the declared fields' init values, one memdesc word.

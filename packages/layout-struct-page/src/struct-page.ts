@@ -8,6 +8,7 @@ import {
   SectionArray,
   STRUCT_PAGE_SIZE,
   field_handle,
+  field_set,
   page_type_is_folio,
   type CoreFolioFields,
   type FieldDecl,
@@ -294,6 +295,60 @@ export class StructPageLayout implements Layout {
     if (type === PageType.hugetlb && this.hvo) this.hvoFreed += hvo_freed_bytes(nrPages);
     if (page_type_is_folio(type)) this.init_fields(pfn, nrPages);
     return pfn;
+  }
+
+  folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
+    if (!(type === PageType.anon || type === PageType.file || type === PageType.ksm)) {
+      for (let i = 0; i < n; i++) {
+        const pfn = pfns[i]!;
+        this.buddy_clear(pfn);
+        out[i] = this.object_create(type, pfn, 1);
+        field_set(this.core.refcount, out[i]!, 1);
+      }
+      return;
+    }
+    // One pass over each struct page: buddy_clear(), the order-0 object_create() above, _refcount = 1.
+    // The common placement (at most one declared word in struct page, such as _mapcount) is written in
+    // the same pass; more words and extra arrays get passes of their own, which is cheaper than a loop
+    // over the declared slots inside this one.
+    const chunks = this.pages.chunks;
+    const hi = type << TYPE_SHIFT;
+    const mapping = type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
+    const slots = this.init0Slot;
+    const vals = this.init0Val;
+    // With no declared word, _mapcount gets its reset value again (buddy_clear() just wrote it).
+    const s0 = slots.length === 1 ? slots[0]! : SLOT.mapcount;
+    const v0 = slots.length === 1 ? vals[0]! : -1;
+    for (let i = 0; i < n; i++) {
+      const pfn = pfns[i]!;
+      const a = chunks[pfn >>> 15]!;
+      const k = (pfn & 0x7fff) * W;
+      a[k + SLOT.page_type] = -1;
+      a[k + SLOT.private] = 0;
+      a[k + SLOT.lru_next] = 0;
+      a[k + SLOT.flags_hi] = hi;
+      if (mapping !== 0) a[k + SLOT.mapping] = mapping;
+      a[k + s0] = v0;
+      a[k + SLOT.refcount] = 1;
+      out[i] = pfn;
+    }
+    if (slots.length > 1) {
+      for (let i = 0; i < n; i++) {
+        const pfn = pfns[i]!;
+        const a = chunks[pfn >>> 15]!;
+        const k = (pfn & 0x7fff) * W;
+        for (let j = 0; j < slots.length; j++) a[k + slots[j]!] = vals[j]!;
+      }
+    }
+    for (const f of this.init0Extra) {
+      const h = f.handle;
+      for (let i = 0; i < n; i++) {
+        const pfn = pfns[i]!;
+        const base = (pfn & h.mask) * h.stride + h.off;
+        const c = h.chunks[pfn >>> h.shift]!;
+        for (let w = 0; w < f.words; w++) c[base + w] = f.init;
+      }
+    }
   }
 
   private init_fields(pfn: number, nr: number): void {

@@ -75,9 +75,12 @@ export class PerFolioPolicy implements MapcountPolicy {
     field_set(this.mc, folio, 0);
   }
 
-  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
-    const mc = this.mc;
-    for (let i = 0; i < n; i++) field_set(mc, folios[i]!, 0);
+  folio_add_new_anon_rmap_batch(folios: Int32Array, _pfns: Int32Array, n: number): void {
+    const { chunks, shift, mask, stride, off } = this.mc;
+    for (let i = 0; i < n; i++) {
+      const f = folios[i]!;
+      chunks[f >>> shift]![(f & mask) * stride + off] = 0;
+    }
     this.stats.cacheLines += n;
   }
 

@@ -80,10 +80,12 @@ export class PerPagePolicy implements MapcountPolicy {
   }
 
   /** The order-0 case above for a run of write faults: one line of _mapcount per page. */
-  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
-    const mm = this.mm;
-    const mc = this.mc;
-    for (let i = 0; i < n; i++) field_set(mc, mm.folio_pfn(folios[i]!), 0);
+  folio_add_new_anon_rmap_batch(_folios: Int32Array, pfns: Int32Array, n: number): void {
+    const { chunks, shift, mask, stride, off } = this.mc;
+    for (let i = 0; i < n; i++) {
+      const pfn = pfns[i]!;
+      chunks[pfn >>> shift]![(pfn & mask) * stride + off] = 0;
+    }
     this.stats.cacheLines += n;
   }
 

@@ -192,8 +192,14 @@ export class UpstreamPolicy implements MapcountPolicy {
   }
 
   /** The order-0 case above for a run of write faults. */
-  folio_add_new_anon_rmap_batch(folios: Int32Array, n: number): void {
-    for (let i = 0; i < n; i++) field_set(this.mc, this.small_idx(folios[i]!), 0);
+  folio_add_new_anon_rmap_batch(folios: Int32Array, pfns: Int32Array, n: number): void {
+    // small_idx(): the page's _mapcount, or the folio's when there are no page mapcounts.
+    const idx = this.pmc ? pfns : folios;
+    const { chunks, shift, mask, stride, off } = this.mc;
+    for (let i = 0; i < n; i++) {
+      const u = idx[i]!;
+      chunks[u >>> shift]![(u & mask) * stride + off] = 0;
+    }
     this.stats.cacheLines += n;
   }
 

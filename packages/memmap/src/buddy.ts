@@ -177,8 +177,10 @@ export class BuddyAllocator {
    * calls of alloc(0) would give while the per-cpu list (refilled from the buddy lists as it empties)
    * can serve them. Stops early, without the slow path, when the zone has no free block left for the
    * list: the caller falls back on alloc(0), which drains and fails as one call would. Returns the count.
+   * With `clear` false the pages keep the marks the lists left (buddy_clear() not called): the caller
+   * clears them itself before anything reads them (Layout.folio_create_bulk does, in its own pass).
    */
-  alloc_bulk(n: number, out: Int32Array): number {
+  alloc_bulk(n: number, out: Int32Array, clear = true): number {
     const store = this.store;
     let got = 0;
     while (got < n) {
@@ -191,11 +193,8 @@ export class BuddyAllocator {
         const k = this.rmqueue_bulk(0, PCP_BATCH, this.refillScratch);
         if (k === 0) break;
         const scratch = this.refillScratch;
-        for (let i = 0; i < k; i++) {
-          const pfn = scratch[i]!;
-          store.buddy_clear(pfn);
-          out[got + i] = pfn;
-        }
+        if (clear) for (let i = 0; i < k; i++) store.buddy_clear(scratch[i]!);
+        out.set(k === scratch.length ? scratch : scratch.subarray(0, k), got);
         got += k;
         this.stats.pcp_refills++;
         continue;
@@ -212,7 +211,7 @@ export class BuddyAllocator {
       const take = Math.min(len, n - got);
       for (let i = 0; i < take; i++) {
         const pfn = ring[(start + len - 1 - i) & mask]!;
-        store.buddy_clear(pfn);
+        if (clear) store.buddy_clear(pfn);
         out[got + i] = pfn;
       }
       got += take;

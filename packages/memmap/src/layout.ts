@@ -71,6 +71,13 @@ export interface Layout extends BuddyStore {
    * indexed by. Initializes declared fields to their init values.
    */
   object_create(type: PageType, pfn: number, nrPages: number): number;
+  /**
+   * Optional: the anon fault batch's object_create. pfns[0..n) were just taken off the buddy
+   * allocator without buddy_clear(); each becomes an order-0 folio of `type` (a folio type) with
+   * _refcount 1, its id written to out[i]. The state must be exactly that of buddy_clear(pfn),
+   * object_create(type, pfn, 1) and core.refcount = 1, page by page.
+   */
+  folio_create_bulk?(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void;
   object_destroy(type: PageType, id: number): void;
   /** page_folio()/compound_head() without counting: the id of the object that holds pfn, or -1. */
   page_object(pfn: number): number;

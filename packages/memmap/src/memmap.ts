@@ -131,15 +131,22 @@ export class Memmap {
    * in out[0..). The state and counters are those of that many folio_alloc(0, type) calls; it stops
    * short (never failing) where the per-cpu list runs dry for good, and folio_alloc() takes over.
    */
-  folio_alloc_bulk(n: number, type: PageType, out: Int32Array): number {
+  folio_alloc_bulk(n: number, type: PageType, out: Int32Array, pfns: Int32Array = out): number {
     if (!page_type_is_folio(type)) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} is not a folio type`);
-    const got = this.buddy.alloc_bulk(n, out);
     const layout = this.layout;
-    const ref = this.core.refcount;
-    for (let i = 0; i < got; i++) {
-      const f = layout.object_create(type, out[i]!, 1);
-      field_set(ref, f, 1);
-      out[i] = f;
+    let got: number;
+    if (layout.folio_create_bulk !== undefined) {
+      // The layout clears the buddy marks in the same pass as it builds the folios.
+      got = this.buddy.alloc_bulk(n, pfns, false);
+      layout.folio_create_bulk(type, pfns, got, out);
+    } else {
+      got = this.buddy.alloc_bulk(n, pfns);
+      const ref = this.core.refcount;
+      for (let i = 0; i < got; i++) {
+        const f = layout.object_create(type, pfns[i]!, 1);
+        field_set(ref, f, 1);
+        out[i] = f;
+      }
     }
     this.pagesByType[PageType.buddy]! -= got;
     this.pagesByType[type]! += got;

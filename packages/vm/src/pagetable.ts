@@ -77,6 +77,8 @@ export class PageTables {
     const n = this.tPfn.length * 2;
     const ent = new Uint32Array(n * PTRS);
     ent.set(this.ent);
+    // Write the new half too (see PfnArray.ensure()): a fault scans none PTEs before it sets them.
+    ent.fill(0, this.ent.length);
     this.ent = ent;
     const g32 = (a: Int32Array) => {
       const b = new Int32Array(n);

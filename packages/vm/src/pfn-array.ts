@@ -23,6 +23,9 @@ class PfnArray<A extends PfnChunk> {
     if (c === undefined || c.length === 0) {
       while (this.chunks.length < s) this.chunks.push(this.empty);
       c = this.chunks[s] = this.make(PAGES_PER_SECTION);
+      // Written now, in one sequential sweep: the host faults the section in page by page here, instead
+      // of twice per page later (a read maps the zero page, the first write copies it).
+      c.fill(0);
     }
     return c;
   }

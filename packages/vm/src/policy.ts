@@ -27,10 +27,10 @@ export interface MapcountPolicy {
   folio_add_new_anon_rmap(folio: number, level: RmapLevel, vma: Vma, pt: number): void;
   /**
    * Optional: folio_add_new_anon_rmap(folios[i], RMAP_PTE, vma, pt) for i in 0..n-1, where every folio
-   * is order 0 and mapped by one PTE of table pt (a run of write faults). Must leave exactly the state
-   * and stats of those n calls; without it the vm makes them one by one.
+   * is order 0 (its one page is pfns[i]) and mapped by one PTE of table pt (a run of write faults).
+   * Must leave exactly the state and stats of those n calls; without it the vm makes them one by one.
    */
-  folio_add_new_anon_rmap_batch?(folios: Int32Array, n: number, vma: Vma, pt: number): void;
+  folio_add_new_anon_rmap_batch?(folios: Int32Array, pfns: Int32Array, n: number, vma: Vma, pt: number): void;
   folio_add_rmap_ptes(folio: number, page: number, nr: number, vma: Vma, pt: number): void;
   /** Returns partially_mapped: the kernel would queue the folio for deferred split. */
   folio_remove_rmap_ptes(folio: number, page: number, nr: number, vma: Vma, pt: number): boolean;

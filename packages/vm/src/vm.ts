@@ -610,6 +610,7 @@ export class Vm {
   }
 
   private readonly batchFolios = new Int32Array(PTRS);
+  private readonly batchPfns = new Int32Array(PTRS);
 
   /**
    * n order-0 anonymous write faults at va, va + 4 KiB, ... whose PTEs (in one table) are all none:
@@ -620,19 +621,34 @@ export class Vm {
    */
   private do_anonymous_page_batch(mm: Mm, vma: Vma, va: number, slot: number, idx: number, n: number): number {
     const folios = this.batchFolios;
-    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios);
+    const pfns = this.batchPfns;
+    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns);
     if (got === 0) return 0;
     if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
-    const memmap = this.memmap;
-    let pgoff = vma.page_index(va);
-    // PageAnonExclusive and the oracle's PTE count live in per-section arrays: look them up once per section.
+    const pgoff = vma.page_index(va);
+    const lo = pgoff | 0;
+    const hi = (pgoff - (lo >>> 0)) / TWO32;
+    const ih = this.core.index;
+    const ichunks = ih.chunks;
+    const ishift = ih.shift;
+    const imask = ih.mask;
+    const istride = ih.stride;
+    const ioff = ih.off;
+    const ent = this.pt.ent;
+    const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
     let sec = -1;
     let pae: Uint8Array = NO_PAE;
     let ptes: Int32Array = NO_PTES;
-    for (let i = 0; i < got; i++, pgoff++) {
-      const folio = folios[i]!;
-      const pfn = memmap.folio_pfn(folio);
-      this.folio_set_index(folio, pgoff);
+    // One pass: folio->index (__folio_set_anon()), PageAnonExclusive, the oracle's PTE count
+    // (per-section arrays, looked up once per section) and the PTE. No policy reads the page table, so
+    // the PTEs may be set before the rmap update.
+    for (let i = 0; i < got; i++) {
+      const f = folios[i]!;
+      const c = ichunks[f >>> ishift]!;
+      const ik = (f & imask) * istride + ioff;
+      c[ik] = (lo + i) | 0;
+      c[ik + 1] = hi;
+      const pfn = pfns[i]!;
       if (pfn >>> PFN_SECTION_SHIFT !== sec) {
         sec = pfn >>> PFN_SECTION_SHIFT;
         pae = this.pageFlags.ensure(pfn);
@@ -641,13 +657,13 @@ export class Vm {
       const k = pfn & PFN_MASK;
       pae[k] = pae[k]! | PAE;
       ptes[k] = ptes[k]! + 1; // oracle.map_pte_small()
+      ent[idx + i] = pfn * 16 + bits;
     }
+    // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages.
+    if ((lo >>> 0) + got > TWO32) for (let i = 0; i < got; i++) this.folio_set_index(folios[i]!, pgoff + i);
     const policy = this.policy;
-    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, got, vma, slot);
+    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, pfns, got, vma, slot);
     else for (let i = 0; i < got; i++) policy.folio_add_new_anon_rmap(folios[i]!, RMAP_PTE, vma, slot);
-    const ent = this.pt.ent;
-    const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
-    for (let i = 0; i < got; i++) ent[idx + i] = memmap.folio_pfn(folios[i]!) * 16 + bits;
     mm.rssAnon += got;
     this.metrics.faults.total += got;
     this.metrics.faults.anon += got;
