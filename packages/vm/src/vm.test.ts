@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Memmap, PageType, memmap_check } from '@foliolab/memmap';
 import { StructPageLayout } from '@foliolab/layout-struct-page';
 import { MemdescLayout } from '@foliolab/layout-memdesc';
-import { NoMapcountPolicy, VM_HUGEPAGE, VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, vm_mremap, vm_pin, vmSteps, type Vm, type VmFuzzOp } from './index.js';
+import { NoMapcountPolicy, PROT_READ, PROT_WRITE, VM_HUGEPAGE, Vma, VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, vm_mremap, vm_pin, vmSteps, type Vm, type VmFuzzOp } from './index.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -258,6 +258,24 @@ describe('out of memory for page tables', () => {
     vm.touch(p, v.start + 4 * 4096, 4096, true);
     expect(vm.follow_page(p, v.start + 4 * 4096)).toBe(pfn);
     expect(vm.metrics.cow.reuses).toBe(reuses + 1);
+  });
+});
+
+describe('folio->index of a batch', () => {
+  it('is exact where the run crosses 2^32 pages (the high word changes inside the batch)', () => {
+    for (const faultBatch of [true, false]) {
+      const c = vm_compose({ memmap: new Memmap({ layout: new StructPageLayout(), memory: 64 * MiB }), policy: new NoMapcountPolicy(), thp: 'never', faultBatch });
+      if (!c.ok) throw new Error('refused');
+      const vm = c.vm;
+      const p = vm.spawn('p');
+      // An anonymous mapping whose pgoff runs from 2^32 - 16 to 2^32 + 16 inside one page table: an
+      // anonymous VMA keeps its pgoff when mremap() moves it, so pgoff and address need not agree.
+      const start = 2 ** 40;
+      p.insert_vma(new Vma(++vm.vmaSeq, p, start, start + 32 * 4096, PROT_READ | PROT_WRITE, 0, 2 ** 32 - 16, 0, null));
+      vm.touch(p, start, 32 * 4096, true);
+      const index = Array.from({ length: 32 }, (_, i) => vm.folio_index(vm.memmap.page_folio(vm.follow_page(p, start + i * 4096))));
+      expect(index).toEqual(Array.from({ length: 32 }, (_, i) => 2 ** 32 - 16 + i));
+    }
   });
 });
 
