@@ -31,18 +31,31 @@ export function entry_pfn(e: number): number {
 }
 
 export class PageTables {
-  ent = new Uint32Array(PTRS * 64);
+  ent: Uint32Array;
   /** Per slot: PFN of the table page, the layout's object id, the level (4 PGD .. 1 PTE), present entries. */
-  tPfn = new Int32Array(64);
-  tObj = new Int32Array(64);
-  tLevel = new Int8Array(64);
-  tUsed = new Int32Array(64);
+  tPfn: Int32Array;
+  tObj: Int32Array;
+  tLevel: Int8Array;
+  tUsed: Int32Array;
   private freeSlots: number[] = [];
   private nextSlot = 0;
   live = 0;
   peak = 0;
 
-  constructor(private readonly memmap: Memmap) {}
+  /**
+   * Room from the start for the PTE tables that map every page of the machine once, plus upper levels
+   * (at most 8192 tables, 16 MiB of host memory); forks and sparse mappings grow it. Each growth copies
+   * the whole array into new host memory: growing from 64 tables cost a fault pass over a 4 GiB machine
+   * a fifth of its time. The array is written here, so the host faults it in once, page by page.
+   */
+  constructor(private readonly memmap: Memmap) {
+    const slots = Math.min(8192, Math.max(64, Math.ceil(memmap.pfns / PTRS) + 16));
+    this.ent = new Uint32Array(PTRS * slots).fill(0);
+    this.tPfn = new Int32Array(slots);
+    this.tObj = new Int32Array(slots);
+    this.tLevel = new Int8Array(slots);
+    this.tUsed = new Int32Array(slots);
+  }
 
   /** Allocate a zeroed table page. Returns its slot, or -1 when the machine is out of memory. */
   alloc(level: number): number {
