@@ -26,7 +26,7 @@ export function vm_fork(vm: Vm, parent: Mm, childName: string): Mm {
     child.vmas.push(cv);
     if (v.anonVma !== 0 && !copy_page_range(vm, parent, v, child, cv)) {
       vm.exit(child);
-      throw new VmStepError('size', `fork of ${parent.name}: out of memory copying [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) (-ENOMEM)`);
+      throw new VmStepError('child', `fork of ${parent.name}: out of memory copying [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) (-ENOMEM)`);
     }
   }
   return child;
