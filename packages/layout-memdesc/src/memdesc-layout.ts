@@ -7,6 +7,7 @@ import {
   PageType,
   SectionArray,
   field_handle,
+  field_set_each,
   memdesc_subtype_of,
   memdesc_tag_of,
   page_type_is_folio,
@@ -289,19 +290,9 @@ export class MemdescLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    const small = type === PageType.anon || type === PageType.file || type === PageType.ksm;
-    const ref = this.core.refcount;
-    const rc = ref.chunks;
-    const rstride = ref.stride;
-    const roff = ref.off;
-    for (let i = 0; i < n; i++) {
-      const pfn = pfns[i]!;
-      // An order-0 folio's memdesc word is written whole: buddy_clear() would only have zeroed it first.
-      if (!small) this.buddy_clear(pfn);
-      const id = small ? this.folio_create_small(type, pfn) : this.object_create(type, pfn, 1);
-      rc[id >>> DescriptorArena.CHUNK_SHIFT]![(id & DescriptorArena.CHUNK_MASK) * rstride + roff] = 1;
-      out[i] = id;
-    }
+    // folio_create_small() writes the memdesc word whole: buddy_clear() would only have zeroed it first.
+    for (let i = 0; i < n; i++) out[i] = this.folio_create_small(type, pfns[i]!);
+    field_set_each(this.core.refcount, out, n, 1);
   }
 
   /**

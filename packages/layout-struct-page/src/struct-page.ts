@@ -8,7 +8,6 @@ import {
   SectionArray,
   STRUCT_PAGE_SIZE,
   field_handle,
-  field_set,
   page_type_is_folio,
   type CoreFolioFields,
   type FieldDecl,
@@ -86,6 +85,11 @@ interface PlacedInit {
 export interface StructPageOptions {
   /** HugeTLB Vmemmap Optimization: free 7 of 8 vmemmap pages per 2 MiB hugetlb folio, 4095 of 4096 per 1 GiB. */
   hvo?: boolean;
+}
+
+/** page->mapping of a new folio: PAGE_MAPPING_ANON, with PAGE_MAPPING_KSM for KSM, 0 for file (the page cache sets it). */
+function folio_mapping_bits(type: PageType): number {
+  return type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
 }
 
 export class StructPageLayout implements Layout {
@@ -248,19 +252,12 @@ export class StructPageLayout implements Layout {
     if (nrPages === 1 && (type === PageType.anon || type === PageType.file || type === PageType.ksm)) {
       // An order-0 folio (the anon fault path): type, mapping, the declared fields of its one page.
       a[k + SLOT.flags_hi] = type << TYPE_SHIFT;
-      if (type === PageType.anon) a[k + SLOT.mapping] = 1; // PAGE_MAPPING_ANON
-      else if (type === PageType.ksm) a[k + SLOT.mapping] = 3; // PAGE_MAPPING_ANON | PAGE_MAPPING_KSM
+      const mapping = folio_mapping_bits(type);
+      if (mapping !== 0) a[k + SLOT.mapping] = mapping;
       const slots = this.init0Slot;
       const vals = this.init0Val;
       for (let i = 0; i < slots.length; i++) a[k + slots[i]!] = vals[i]!;
-      const extra = this.init0Extra;
-      for (let i = 0; i < extra.length; i++) {
-        const f = extra[i]!;
-        const h = f.handle;
-        const c = h.chunks[pfn >>> h.shift]!;
-        const base = (pfn & h.mask) * h.stride + h.off;
-        for (let w = 0; w < f.words; w++) c[base + w] = f.init;
-      }
+      this.init0_extras(pfn);
       return pfn;
     }
     const tbits = type << TYPE_SHIFT;
@@ -288,9 +285,10 @@ export class StructPageLayout implements Layout {
       case PageType.pagetable: a[k + SLOT.page_type] = PGTY.table << TYPE_SHIFT; break;
       case PageType.hugetlb: a[k + SLOT.page_type] = PGTY.hugetlb << TYPE_SHIFT; break;
       case PageType.offline: a[k + SLOT.page_type] = PGTY.offline << TYPE_SHIFT; break;
-      case PageType.anon: a[k + SLOT.mapping] = 1; break; // PAGE_MAPPING_ANON
-      case PageType.ksm: a[k + SLOT.mapping] = 3; break; // PAGE_MAPPING_ANON | PAGE_MAPPING_KSM
-      default: break;
+      default: {
+        const mapping = folio_mapping_bits(type);
+        if (mapping !== 0) a[k + SLOT.mapping] = mapping;
+      }
     }
     if (type === PageType.hugetlb && this.hvo) this.hvoFreed += hvo_freed_bytes(nrPages);
     if (page_type_is_folio(type)) this.init_fields(pfn, nrPages);
@@ -298,22 +296,13 @@ export class StructPageLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    if (!(type === PageType.anon || type === PageType.file || type === PageType.ksm)) {
-      for (let i = 0; i < n; i++) {
-        const pfn = pfns[i]!;
-        this.buddy_clear(pfn);
-        out[i] = this.object_create(type, pfn, 1);
-        field_set(this.core.refcount, out[i]!, 1);
-      }
-      return;
-    }
     // One pass over each struct page: buddy_clear(), the order-0 object_create() above, _refcount = 1.
     // The common placement (at most one declared word in struct page, such as _mapcount) is written in
     // the same pass; more words and extra arrays get passes of their own, which is cheaper than a loop
     // over the declared slots inside this one.
     const chunks = this.pages.chunks;
     const hi = type << TYPE_SHIFT;
-    const mapping = type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
+    const mapping = folio_mapping_bits(type);
     const slots = this.init0Slot;
     const vals = this.init0Val;
     // With no declared word, _mapcount gets its reset value again (buddy_clear() just wrote it).
@@ -340,14 +329,18 @@ export class StructPageLayout implements Layout {
         for (let j = 0; j < slots.length; j++) a[k + slots[j]!] = vals[j]!;
       }
     }
-    for (const f of this.init0Extra) {
+    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
+  }
+
+  /** An order-0 folio's declared fields that live in extra arrays get their init values. */
+  private init0_extras(pfn: number): void {
+    const extra = this.init0Extra;
+    for (let i = 0; i < extra.length; i++) {
+      const f = extra[i]!;
       const h = f.handle;
-      for (let i = 0; i < n; i++) {
-        const pfn = pfns[i]!;
-        const base = (pfn & h.mask) * h.stride + h.off;
-        const c = h.chunks[pfn >>> h.shift]!;
-        for (let w = 0; w < f.words; w++) c[base + w] = f.init;
-      }
+      const c = h.chunks[pfn >>> h.shift]!;
+      const base = (pfn & h.mask) * h.stride + h.off;
+      for (let w = 0; w < f.words; w++) c[base + w] = f.init;
     }
   }
 

@@ -1,4 +1,4 @@
-import { field_add, field_get, field_set, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_set, field_set_each, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { policy_stats, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 export interface PerFolioOptions {
@@ -76,11 +76,7 @@ export class PerFolioPolicy implements MapcountPolicy {
   }
 
   folio_add_new_anon_rmap_batch(folios: Int32Array, _pfns: Int32Array, n: number): void {
-    const { chunks, shift, mask, stride, off } = this.mc;
-    for (let i = 0; i < n; i++) {
-      const f = folios[i]!;
-      chunks[f >>> shift]![(f & mask) * stride + off] = 0;
-    }
+    field_set_each(this.mc, folios, n, 0);
     this.stats.cacheLines += n;
   }
 

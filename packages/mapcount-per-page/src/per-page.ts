@@ -1,4 +1,4 @@
-import { field_add, field_get, field_set, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_set, field_set_each, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { RMAP_PMD, cacheline_of, cachelines_of_range, policy_stats, storage_id, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 /** mm/internal.h: the PMD-mapped bit of _nr_pages_mapped, and the mask of PTE-mapped pages. */
@@ -81,11 +81,7 @@ export class PerPagePolicy implements MapcountPolicy {
 
   /** The order-0 case above for a run of write faults: one line of _mapcount per page. */
   folio_add_new_anon_rmap_batch(_folios: Int32Array, pfns: Int32Array, n: number): void {
-    const { chunks, shift, mask, stride, off } = this.mc;
-    for (let i = 0; i < n; i++) {
-      const pfn = pfns[i]!;
-      chunks[pfn >>> shift]![(pfn & mask) * stride + off] = 0;
-    }
+    field_set_each(this.mc, pfns, n, 0);
     this.stats.cacheLines += n;
   }
 

@@ -1,4 +1,4 @@
-import { field_add, field_get, field_get_word, field_set, field_set_word, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_get_word, field_set, field_set_word, field_set_each, is_refusal, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { RMAP_PMD, cacheline_of, cachelines_of_range, policy_stats, storage_id, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 export const ENTIRELY_MAPPED = 0x800000;
@@ -194,12 +194,7 @@ export class UpstreamPolicy implements MapcountPolicy {
   /** The order-0 case above for a run of write faults. */
   folio_add_new_anon_rmap_batch(folios: Int32Array, pfns: Int32Array, n: number): void {
     // small_idx(): the page's _mapcount, or the folio's when there are no page mapcounts.
-    const idx = this.pmc ? pfns : folios;
-    const { chunks, shift, mask, stride, off } = this.mc;
-    for (let i = 0; i < n; i++) {
-      const u = idx[i]!;
-      chunks[u >>> shift]![(u & mask) * stride + off] = 0;
-    }
+    field_set_each(this.mc, this.pmc ? pfns : folios, n, 0);
     this.stats.cacheLines += n;
   }
 

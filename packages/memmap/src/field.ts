@@ -63,6 +63,15 @@ export function field_set(h: FieldHandle, i: number, v: number): void {
   h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off] = v;
 }
 
+/** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
+export function field_set_each(h: FieldHandle, units: Int32Array, n: number, v: number): void {
+  const { chunks, shift, mask, stride, off } = h;
+  for (let i = 0; i < n; i++) {
+    const u = units[i]!;
+    chunks[u >>> shift]![(u & mask) * stride + off] = v;
+  }
+}
+
 /** Add and return the new value (atomic_add_return in the kernel). */
 export function field_add(h: FieldHandle, i: number, d: number): number {
   const c = h.chunks[i >>> h.shift]!;

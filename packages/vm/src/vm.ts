@@ -723,15 +723,21 @@ export class Vm {
     m.faults.anonPmd++;
   }
 
+  /** A write-protect fault, or an unshare (FAULT_FLAG_UNSHARE) for an R/O pin: counted. Returns the metrics. */
+  private wp_fault_count(unshare: boolean): VmMetrics {
+    const m = this.metrics;
+    m.faults.total++;
+    if (unshare) m.faults.unshare++;
+    else m.faults.wp++;
+    return m;
+  }
+
   /**
    * do_huge_pmd_wp_page(): reuse the THP if its head is PageAnonExclusive or we hold the only
    * reference, else split the PMD and let the PTE path COW the one page. Returns true if handled.
    */
   do_huge_pmd_wp_page(mm: Mm, vma: Vma, loc: number, unshare: boolean): boolean {
-    const m = this.metrics;
-    m.faults.total++;
-    if (unshare) m.faults.unshare++;
-    else m.faults.wp++;
+    const m = this.wp_fault_count(unshare);
     const e = this.pt.ent[loc]!;
     const pfn = e >>> 4;
     if (pfn === this.hugeZeroPfn) {
@@ -760,10 +766,7 @@ export class Vm {
    * policy) decides between reuse and wp_page_copy(). Scored against the oracle.
    */
   do_wp_page(mm: Mm, vma: Vma, va: number, slot: number, idx: number, unshare: boolean): void {
-    const m = this.metrics;
-    m.faults.total++;
-    if (unshare) m.faults.unshare++;
-    else m.faults.wp++;
+    const m = this.wp_fault_count(unshare);
     const pe = this.pt.ent[idx]!;
     const pfn = pe >>> 4;
     if (pfn === this.zeroPfn) {
