@@ -16,3 +16,5 @@ export type { CaptureOptions, Snapshot, WriteSnapshotOptions } from './snapshot.
 export { benchCensus } from './bench.js';
 export type { CensusBench } from './bench.js';
 export { bundledSnapshotDir } from './bundled.js';
+export { PM_HI, pagemap_pfn, parse_maps, processFolioCensus, process_pages_from_bytes, process_pages_to_bytes, readProcessMap } from './process.js';
+export type { ProcessFolioCensus, ProcessMap, ProcessPages, ProcessReadOptions, ProcessVma } from './process.js';

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, machine, release, type, version } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,8 @@ import { kpageArraysCheck, u64WordsFromBytes, u64WordsToBytes } from './kpage-ar
 import { readLive } from './live.js';
 import type { LiveReadOptions } from './live.js';
 import { parseMeminfo } from './meminfo.js';
+import { parse_maps, process_pages_from_bytes, process_pages_to_bytes, readProcessMap } from './process.js';
+import type { ProcessMap } from './process.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
@@ -27,6 +29,8 @@ export interface Snapshot extends KpageArrays {
   texts: Record<string, string>;
   /** Parsed `meminfo` (or `meminfo.before` when only that exists), in bytes. */
   meminfo?: Record<string, number>;
+  /** Processes captured with `--pid`: `proc/PID/{comm,maps,pagemap[.gz]}`, in PID order. */
+  processes: ProcessMap[];
 }
 
 async function statOrUndefined(path: string): Promise<import('node:fs').Stats | undefined> {
@@ -40,6 +44,14 @@ async function statOrUndefined(path: string): Promise<import('node:fs').Stats | 
 
 /** Finds `<name>` or `<name>.gz` in `dir` and returns its u64 words; undefined when absent and optional. */
 async function snapshotArrayRead(dir: string, name: string, required: boolean): Promise<{ words: Uint32Array; path: string } | undefined> {
+  const r = await snapshotArrayBytes(dir, name, required);
+  return r && { words: u64WordsFromBytes(r.bytes, r.path), path: r.path };
+}
+
+/** The bytes of `<name>` or `<name>.gz` (gunzipped) in `dir`. */
+async function snapshotArrayBytes(dir: string, name: string, required: true): Promise<{ bytes: Uint8Array; path: string }>;
+async function snapshotArrayBytes(dir: string, name: string, required?: boolean): Promise<{ bytes: Uint8Array; path: string } | undefined>;
+async function snapshotArrayBytes(dir: string, name: string, required = true): Promise<{ bytes: Uint8Array; path: string } | undefined> {
   const rawPath = join(dir, name);
   const gzPath = `${rawPath}.gz`;
   const [rawSt, gzSt] = await Promise.all([statOrUndefined(rawPath), statOrUndefined(gzPath)]);
@@ -63,7 +75,40 @@ async function snapshotArrayRead(dir: string, name: string, required: boolean): 
       throw new ProcfsError(path, `not valid gzip data (${(err as Error).message})`);
     }
   }
-  return { words: u64WordsFromBytes(bytes, path), path };
+  return { bytes, path };
+}
+
+/** The `proc/PID` directories of a snapshot (none when it has no `proc`). */
+async function snapshotProcessesRead(dir: string): Promise<ProcessMap[]> {
+  const root = join(dir, 'proc');
+  const st = await statOrUndefined(root);
+  if (!st) return [];
+  if (!st.isDirectory()) throw new ProcfsError(root, 'not a directory (it holds one PID directory per captured process)');
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (err) {
+    throw procfsErrorFrom(root, err, 'listing');
+  }
+  const bad = names.find((name) => !/^[1-9]\d*$/.test(name));
+  if (bad !== undefined) throw new ProcfsError(join(root, bad), 'not a process id (proc/ holds only PID directories)');
+  const out: ProcessMap[] = [];
+  for (const name of names.sort((a, b) => Number(a) - Number(b))) {
+    const pdir = join(root, name);
+    const text = async (f: string): Promise<string> => {
+      try {
+        return await readFile(join(pdir, f), 'utf8');
+      } catch (err) {
+        throw procfsErrorFrom(join(pdir, f), err, 'reading');
+      }
+    };
+    const mapsText = await text('maps');
+    const comm = (await text('comm')).trimEnd();
+    const pm = await snapshotArrayBytes(pdir, 'pagemap', true);
+    const { vmas, skipped } = parse_maps(mapsText, join(pdir, 'maps'));
+    out.push({ pid: Number(name), comm, vmas, skipped, mapsText, pages: process_pages_from_bytes(pm.bytes, pm.path) });
+  }
+  return out;
 }
 
 /** Reads a snapshot directory. Missing arrays, bad sizes and length mismatches are ProcfsErrors. */
@@ -76,7 +121,7 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
     snapshotArrayRead(dir, 'kpagecount', true),
     snapshotArrayRead(dir, 'kpagecgroup', false),
   ]);
-  const snap: Snapshot = { dir, pfns: flags!.words.length / 2, flags: flags!.words, counts: counts!.words, texts: {} };
+  const snap: Snapshot = { dir, pfns: flags!.words.length / 2, flags: flags!.words, counts: counts!.words, texts: {}, processes: await snapshotProcessesRead(dir) };
   if (cgroups) snap.cgroups = cgroups.words;
   kpageArraysCheck(snap, { flags: flags!.path, counts: counts!.path, cgroups: cgroups?.path ?? join(dir, 'kpagecgroup') });
   for (const name of SNAPSHOT_TEXT_FILES) {
@@ -107,6 +152,8 @@ export interface WriteSnapshotOptions {
   gzip?: boolean;
   /** Text files to store beside the arrays (e.g. meminfo, vmstat, uname). */
   texts?: Record<string, string>;
+  /** Process page maps to store as `proc/PID/{comm,maps,pagemap[.gz]}`. */
+  processes?: readonly ProcessMap[];
 }
 
 async function refuseExisting(dir: string): Promise<void> {
@@ -145,6 +192,15 @@ export async function writeSnapshot(dir: string, arrays: KpageArrays, opts: Writ
       }),
     );
     for (const [name, text] of Object.entries(opts.texts ?? {})) await writeFile(join(tmp, name), text);
+    for (const p of opts.processes ?? []) {
+      const pdir = join(tmp, 'proc', String(p.pid));
+      await mkdir(pdir, { recursive: true });
+      await writeFile(join(pdir, 'comm'), `${p.comm}\n`);
+      await writeFile(join(pdir, 'maps'), p.mapsText);
+      const bytes = process_pages_to_bytes(p.pages);
+      if (opts.gzip) await writeFile(join(pdir, 'pagemap.gz'), await gzipAsync(bytes, { level: 6 }));
+      else await writeFile(join(pdir, 'pagemap'), bytes);
+    }
     await rename(tmp, dir);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -154,6 +210,8 @@ export async function writeSnapshot(dir: string, arrays: KpageArrays, opts: Writ
 
 export interface CaptureOptions extends LiveReadOptions {
   gzip?: boolean;
+  /** Also capture these processes' maps and pagemap (read right after the kpage arrays). */
+  pids?: readonly number[];
 }
 
 /** The `uname` line stored in snapshots: sysname nodename release version machine. */
@@ -163,11 +221,17 @@ export function unameLine(): string {
 
 /**
  * Captures the live machine into a snapshot directory: kpageflags, kpagecount, kpagecgroup (when the
- * kernel has it), meminfo, vmstat, zoneinfo, buddyinfo and uname. `outDir` must not exist yet.
+ * kernel has it), meminfo, vmstat, zoneinfo, buddyinfo and uname, and the page maps of `pids`.
+ * `outDir` must not exist yet.
  */
 export async function captureSnapshot(outDir: string, opts: CaptureOptions = {}): Promise<void> {
   await refuseExisting(outDir);
   const procDir = opts.procDir ?? '/proc';
+  // A process that is not there fails before the long read of the kpage arrays, not after it.
+  for (const pid of opts.pids ?? []) {
+    if (!Number.isSafeInteger(pid) || pid <= 0) throw new ProcfsError('--pid', `${pid} is not a process id (a positive integer)`);
+    if (!(await statOrUndefined(join(procDir, String(pid), 'maps')))) throw new ProcfsError(join(procDir, String(pid), 'maps'), `no process ${pid} (it is not running, or it exited)`);
+  }
   const live = await readLive({ ...opts, cgroup: opts.cgroup ?? true, meminfo: true });
   const texts: Record<string, string> = { meminfo: live.meminfoText! };
   for (const name of ['vmstat', 'zoneinfo', 'buddyinfo']) {
@@ -178,5 +242,7 @@ export async function captureSnapshot(outDir: string, opts: CaptureOptions = {})
     }
   }
   texts['uname'] = unameLine();
-  await writeSnapshot(outDir, live, { gzip: opts.gzip ?? false, texts });
+  const processes: ProcessMap[] = [];
+  for (const pid of new Set(opts.pids ?? [])) processes.push(await readProcessMap(pid, { procDir }));
+  await writeSnapshot(outDir, live, { gzip: opts.gzip ?? false, texts, processes });
 }

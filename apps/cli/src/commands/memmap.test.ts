@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, rmS
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { bundled_snapshot_dir } from './memmap.js';
+import { PM_HI, parse_maps, writeSnapshot } from '@foliolab/procfs';
 import { run_cli } from '../test/run-cli.js';
 
 const SNAP = bundled_snapshot_dir();
@@ -137,5 +138,85 @@ describe('foliolab memmap bad input', () => {
     } finally {
       rmSync(dir, { recursive: true });
     }
+  });
+});
+
+describe('foliolab memmap --pid on a snapshot with captured processes', () => {
+  /**
+   * 4096 PFNs, an anon order-9 THP at PFN 1024; process 41 maps all of it at 2 MiB plus PFN 10, process
+   * 42 maps its first 256 pages by PTEs: the THP is fully mapped in 41, partially in 42, shared by both.
+   */
+  async function snapshot(dir: string): Promise<void> {
+    const pfns = 4096;
+    const flags = new Uint32Array(2 * pfns);
+    const counts = new Uint32Array(2 * pfns);
+    flags[2 * 10] = (1 << 12) | (1 << 11);
+    counts[2 * 10] = 1;
+    for (let k = 0; k < 512; k++) {
+      flags[2 * (1024 + k)] = (1 << 12) | (1 << 11) | (1 << 22) | (k === 0 ? 1 << 15 : 1 << 16);
+      counts[2 * (1024 + k)] = k < 256 ? 2 : 1;
+    }
+    const proc = (pid: number, n: number, extra: number[]) => {
+      const mapsText = '00200000-00600000 rw-p 00000000 00:00 0 \n';
+      const { vmas, skipped } = parse_maps(mapsText, 'maps');
+      const vpns = [...Array.from({ length: n }, (_, k) => 512 + k), ...extra.map((_, i) => 1024 + i)];
+      const pfnsOf = [...Array.from({ length: n }, (_, k) => 1024 + k), ...extra];
+      const count = vpns.length;
+      const pages = { count, vpn: Float64Array.from(vpns), lo: Uint32Array.from(pfnsOf), hi: new Uint32Array(count).fill(PM_HI.PRESENT) };
+      return { pid, comm: `p${pid}`, vmas, skipped, mapsText, pages };
+    };
+    await writeSnapshot(dir, { pfns, flags, counts }, { gzip: true, processes: [proc(41, 512, [10]), proc(42, 256, [])] });
+  }
+
+  it('shows each captured process folio by folio, in the table and in the JSON', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'foliolab-procs-')), 'snap');
+    try {
+      await snapshot(dir);
+      const j = JSON.parse(run_cli(['memmap', '--snapshot', dir, '--layout', 'memdesc', '--json']).stdout);
+      expect(j.processes.map((p: { pid: number }) => p.pid)).toEqual([41, 42]);
+      expect(j.processes[0].pagesByOrder).toEqual({ '0': 1, '9': 512 });
+      expect(j.processes[0].largeFolios).toEqual({ byOrder: { '9': 1 }, fullyMappedHere: 1, partiallyMappedHere: 0, alsoMappedElsewhere: 1, tuplesHere: 1, pageMappingsHere: 512 });
+      expect(j.processes[1].largeFolios).toMatchObject({ fullyMappedHere: 0, partiallyMappedHere: 1, alsoMappedElsewhere: 1, pageMappingsHere: 256 });
+      const t = run_cli(['memmap', '--snapshot', dir, '--layout', 'memdesc', '--pid', '42']);
+      expect(t.status).toBe(0);
+      expect(t.stdout).toMatch(/│ 42 +│ p42 +│ 256 +│ 256 +│ 0 +│ 9:256 +│ 1 +│ 0 +│ 1 +│ 1 +│ 1 \/ 256 +│/);
+      expect(t.stdout).not.toMatch(/│ 41 /);
+      const missing = run_cli(['memmap', '--snapshot', dir, '--pid', '7']);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr.trim()).toBe(`foliolab: --pid 7: the snapshot ${dir} has no process 7 (it has 41, 42)`);
+    } finally {
+      rmSync(join(dir, '..'), { recursive: true });
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || !existsSync('/proc/kpageflags'))('captures a live process (this test runner) and reads it back; a process that is not there writes nothing', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'foliolab-cap-')), 'snap');
+    try {
+      const r = run_cli(['capture', '--out', dir, '--pid', String(process.pid)]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(`${dir}: snapshot written with processes ${process.pid}`);
+      const j = JSON.parse(run_cli(['memmap', '--snapshot', dir, '--layout', 'memdesc', '--json']).stdout);
+      expect(j.processes).toHaveLength(1);
+      expect(j.processes[0].pid).toBe(process.pid);
+      expect(j.processes[0].comm).toBe(readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim());
+      expect(j.processes[0].pages.present).toBeGreaterThan(1000);
+      expect(j.processes[0].pages.anon + j.processes[0].pages.file + j.processes[0].pages.zeroPage + j.processes[0].pages.outsideArrays).toBe(j.processes[0].pages.present);
+      const gone = join(dir, '..', 'gone');
+      const g = run_cli(['capture', '--out', gone, '--pid', '999999999']);
+      expect(g.status).toBe(2);
+      expect(g.stderr.trim()).toBe('foliolab: /proc/999999999/maps: no process 999999999 (it is not running, or it exited)');
+      expect(existsSync(gone)).toBe(false);
+    } finally {
+      rmSync(join(dir, '..'), { recursive: true });
+    }
+  });
+
+  it('refuses a --pid that is not a number, or one without a source', () => {
+    const r = run_cli(['memmap', '--snapshot', SNAP, '--pid', '12x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('foliolab: --pid: "12x" is not a process id (a positive integer)');
+    const c = run_cli(['capture', '--out', join(tmpdir(), 'never-written'), '--pid', '0']);
+    expect(c.status).toBe(2);
+    expect(c.stderr.trim()).toBe('foliolab: --pid: "0" is not a process id (a positive integer)');
   });
 });

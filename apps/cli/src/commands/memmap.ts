@@ -10,10 +10,14 @@ import {
   censusFromArrays,
   flagsCensus,
   formatFlagsCensus,
+  processFolioCensus,
   readLive,
+  readProcessMap,
   readSnapshot,
   type Census,
   type KpageArrays,
+  type ProcessFolioCensus,
+  type ProcessMap,
 } from '@foliolab/procfs';
 import { CliError, check_output_path, format_bytes, format_int, format_percent, write_file_atomic } from '../util.js';
 
@@ -24,6 +28,8 @@ export interface MemmapOptions {
   json?: boolean;
   flags?: boolean;
   out?: string;
+  /** Processes to read folio by folio: live ones with --live, captured ones with --snapshot. */
+  pid?: string[];
 }
 
 export interface MemmapLayoutResult {
@@ -45,6 +51,8 @@ export interface MemmapReport {
   folios: Record<string, Record<string, number>>;
   layouts: MemmapLayoutResult[];
   verdict: string;
+  /** Per process (`--pid`, or every process a snapshot captured): its pages, folio by folio. */
+  processes?: ProcessFolioCensus[];
 }
 
 /** The idle snapshot shipped with @foliolab/procfs, used when the live /proc cannot be read. */
@@ -97,7 +105,7 @@ export function memdesc_verdict(census: Census, layouts: readonly MemmapLayoutRe
   );
 }
 
-export function build_report(census: Census, layouts: readonly LayoutEntry[], fallback?: string): MemmapReport {
+export function build_report(census: Census, layouts: readonly LayoutEntry[], fallback?: string, processes: readonly ProcessFolioCensus[] = []): MemmapReport {
   const results = measure_layouts(census, layouts);
   return {
     schema: 'foliolab/memmap@1',
@@ -107,6 +115,7 @@ export function build_report(census: Census, layouts: readonly LayoutEntry[], fa
     folios: census.folios,
     layouts: results,
     verdict: memdesc_verdict(census, results),
+    ...(processes.length > 0 ? { processes: [...processes] } : {}),
   };
 }
 
@@ -138,7 +147,62 @@ export function render_report(r: MemmapReport): string {
   }
   lines.push(lt.toString());
   lines.push(r.verdict);
+  if (r.processes) lines.push(render_processes(r.processes));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * One row per process: where its pages are, folio by folio. "tuples" is what Wilcox's per-folio mapcount
+ * would add for its large folios ((VMA, page table) pairs), "page maps" what per-page mapcounts add.
+ */
+export function render_processes(procs: readonly ProcessFolioCensus[]): string {
+  const t = new Table({
+    head: ['pid', 'comm', 'present', 'anon', 'file', 'pages by folio order', 'large folios', 'fully', 'partially', 'also mapped elsewhere', 'tuples / page maps'],
+    ...COMPACT,
+  });
+  for (const p of procs) {
+    const orders = Object.entries(p.pagesByOrder).map(([o, n]) => `${o}:${format_int(n)}`).join(' ');
+    const lf = p.largeFolios;
+    const nLarge = Object.values(lf.byOrder).reduce((a, b) => a + b, 0);
+    t.push([
+      String(p.pid),
+      p.comm,
+      format_int(p.pages.present),
+      format_int(p.pages.anon),
+      format_int(p.pages.file),
+      orders || '-',
+      format_int(nLarge),
+      format_int(lf.fullyMappedHere),
+      format_int(lf.partiallyMappedHere),
+      format_int(lf.alsoMappedElsewhere),
+      `${format_int(lf.tuplesHere)} / ${format_int(lf.pageMappingsHere)}`,
+    ]);
+  }
+  return `processes (present pages grouped into the machine's folios by kpageflags; kpagecount says who else maps them):\n${t.toString()}`;
+}
+
+/** `--pid` values as process ids; a bad one is a one-line CliError. */
+export function parse_pids(values: readonly string[] | undefined): number[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => {
+    if (!/^[1-9]\d*$/.test(v.trim())) throw new CliError(`--pid: ${JSON.stringify(v)} is not a process id (a positive integer)`);
+    return Number(v.trim());
+  });
+}
+
+/** The processes to report: read live (after the arrays), or the ones the snapshot captured. */
+async function processes_of(opts: MemmapOptions, captured: readonly ProcessMap[] | undefined): Promise<ProcessMap[]> {
+  const pids = parse_pids(opts.pid);
+  if (captured === undefined) {
+    const out: ProcessMap[] = [];
+    for (const pid of pids) out.push(await readProcessMap(pid));
+    return out;
+  }
+  if (pids.length === 0) return [...captured];
+  return pids.map((pid) => {
+    const p = captured.find((c) => c.pid === pid);
+    if (p === undefined) throw new CliError(`--pid ${pid}: the snapshot ${opts.snapshot} has no process ${pid} (it has ${captured.map((c) => c.pid).join(', ') || 'none; capture with --pid'})`);
+    return p;
+  });
 }
 
 async function proc_readable(): Promise<string | undefined> {
@@ -151,10 +215,10 @@ async function proc_readable(): Promise<string | undefined> {
   }
 }
 
-async function load(opts: MemmapOptions, allowFallback: boolean): Promise<{ arrays: KpageArrays; census: Census; fallback?: string }> {
+async function load(opts: MemmapOptions, allowFallback: boolean): Promise<{ arrays: KpageArrays; census: Census; fallback?: string; processes?: ProcessMap[] }> {
   if (opts.snapshot !== undefined) {
     const snap = await readSnapshot(opts.snapshot);
-    return { arrays: snap, census: censusFromArrays(snap, { source: { kind: 'snapshot', path: opts.snapshot }, ...(snap.meminfo ? { meminfo: snap.meminfo } : {}) }) };
+    return { arrays: snap, processes: snap.processes, census: censusFromArrays(snap, { source: { kind: 'snapshot', path: opts.snapshot }, ...(snap.meminfo ? { meminfo: snap.meminfo } : {}) }) };
   }
   const why = await proc_readable();
   if (why !== undefined) {
@@ -176,7 +240,10 @@ export async function run_memmap(opts: MemmapOptions, allowFallback = false): Pr
   if (!opts.live && opts.snapshot === undefined && !allowFallback) throw new CliError('memmap: say where the page flags come from: --live or --snapshot PATH');
   const layouts = parse_layout_list(opts.layout);
   if (opts.out) check_output_path(opts.out);
-  const { arrays, census, fallback } = await load(opts, allowFallback);
+  parse_pids(opts.pid);
+  if (opts.pid !== undefined && !opts.live && opts.snapshot === undefined) throw new CliError('--pid: needs --live (read the processes now) or --snapshot PATH (the processes it captured)');
+  const { arrays, census, fallback, processes } = await load(opts, allowFallback);
+  const procs = (await processes_of(opts, processes)).map((p) => processFolioCensus(p, arrays));
   let text: string;
   if (opts.flags) {
     const entries = flagsCensus(arrays.flags, { raw: true });
@@ -184,7 +251,7 @@ export async function run_memmap(opts: MemmapOptions, allowFallback = false): Pr
       ? JSON.stringify({ schema: 'foliolab/flags@1', flags: entries.map((e) => ({ value: e.value, pages: e.pages, symbolic: e.symbolic, longSymbolic: e.longSymbolic })) }, null, 2) + '\n'
       : formatFlagsCensus(entries);
   } else {
-    const report = build_report(census, layouts, fallback);
+    const report = build_report(census, layouts, fallback, procs);
     text = opts.json ? JSON.stringify(report, null, 2) + '\n' : render_report(report);
   }
   if (opts.out) write_file_atomic(opts.out, text);
@@ -201,5 +268,6 @@ export function register(program: Command): void {
     .option('--json', 'print foliolab/memmap@1 JSON')
     .option('--flags', 'print the flag-combination census exactly as the kernel\'s page-types -r does')
     .option('--out <file>', 'write the output to a file (whole or not at all) instead of stdout')
+    .option('--pid <pid...>', 'also show these processes folio by folio: live ones with --live, captured ones with --snapshot (default there: all it captured)')
     .action(async (opts: MemmapOptions) => run_memmap(opts));
 }
