@@ -8,6 +8,7 @@ import {
   SectionArray,
   STRUCT_PAGE_SIZE,
   field_handle,
+  units_run,
   page_type_is_folio,
   type CoreFolioFields,
   type FieldDecl,
@@ -308,18 +309,23 @@ export class StructPageLayout implements Layout {
     // With no declared word, _mapcount gets its reset value again (buddy_clear() just wrote it).
     const s0 = slots.length === 1 ? slots[0]! : SLOT.mapcount;
     const v0 = slots.length === 1 ? vals[0]! : -1;
-    for (let i = 0; i < n; i++) {
-      const pfn = pfns[i]!;
-      const a = chunks[pfn >>> 15]!;
-      const k = (pfn & 0x7fff) * W;
-      a[k + SLOT.page_type] = -1;
-      a[k + SLOT.private] = 0;
-      a[k + SLOT.lru_next] = 0;
-      a[k + SLOT.flags_hi] = hi;
-      if (mapping !== 0) a[k + SLOT.mapping] = mapping;
-      a[k + s0] = v0;
-      a[k + SLOT.refcount] = 1;
-      out[i] = pfn;
+    // Run by run of consecutive PFNs in one section (what the allocator mostly gives): the struct
+    // pages of a run are consecutive records of one chunk.
+    for (let i = 0; i < n; ) {
+      const p0 = pfns[i]!;
+      const r = units_run(pfns, i, Math.min(n - i, 0x8000 - (p0 & 0x7fff)));
+      const a = chunks[p0 >>> 15]!;
+      for (let j = 0, k = (p0 & 0x7fff) * W; j < r; j++, k += W) {
+        a[k + SLOT.page_type] = -1;
+        a[k + SLOT.private] = 0;
+        a[k + SLOT.lru_next] = 0;
+        a[k + SLOT.flags_hi] = hi;
+        if (mapping !== 0) a[k + SLOT.mapping] = mapping;
+        a[k + s0] = v0;
+        a[k + SLOT.refcount] = 1;
+        out[i + j] = p0 + j;
+      }
+      i += r;
     }
     if (slots.length > 1) {
       for (let i = 0; i < n; i++) {

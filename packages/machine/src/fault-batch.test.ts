@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { Memmap, field_get_word, is_refusal, memmap_check } from '@foliolab/memmap';
+import { Memmap, PageType, field_get_word, is_refusal, memmap_check } from '@foliolab/memmap';
 import { VmStepError, vm_check, vm_compose, vm_exercise, vm_fork, type Vm, type VmFuzzOp } from '@foliolab/vm';
 import { LAYOUTS, MAPCOUNT_POLICIES } from './index.js';
 
@@ -45,9 +45,9 @@ function vm_state(vm: Vm): unknown {
   };
 }
 
-function compose(layout: string, policy: string, faultBatch: boolean, thp: 'never' | 'madvise' | 'always', memory: number): Vm | null {
+function compose(layout: string, policy: string, faultBatch: boolean, thp: 'never' | 'madvise' | 'always', memory: number, eagerInit = false): Vm | null {
   const c = vm_compose({
-    memmap: new Memmap({ layout: LAYOUTS.find((l) => l.name === layout)!.create(), memory }),
+    memmap: new Memmap({ layout: LAYOUTS.find((l) => l.name === layout)!.create(), memory, eagerInit }),
     policy: MAPCOUNT_POLICIES.find((p) => p.name === policy)!.create({}),
     thp,
     mthp: thp === 'never' ? [] : [16 * KiB, 64 * KiB],
@@ -140,6 +140,53 @@ describe('batched anonymous faults', () => {
       );
       // The property must reach memory exhaustion inside a run, or it proves little about the slow path.
       expect(short).toBeGreaterThan(0);
+    });
+  }
+
+  // Batches go run by run of consecutive PFNs and folios; a run must stop at a memory section (32,768
+  // PFNs) and at a descriptor chunk (4,096 memdesc folios).
+  for (const [layout, policy] of [['struct-page', 'per-page'], ['memdesc', 'per-folio']] as const) {
+    it(`${policy} @ ${layout}: runs across descriptor chunks, and broken runs, equal one fault at a time`, () => {
+      const states = [true, false].map((faultBatch) => {
+        const vm = compose(layout, policy, faultBatch, 'never', 128 * MiB, true)!;
+        const p = vm.spawn('p');
+        // 7 faults first, so that the 512-fault batches after them do not start on a multiple of 4,096.
+        const w = vm.mmap(p, 7 * 4096, { align: 4096 });
+        vm.touch(p, w.start, 7 * 4096, true);
+        const v = vm.mmap(p, 40 * MiB, { align: 4096 });
+        vm.touch(p, v.start, 40 * MiB, true);
+        // Every third page freed and faulted again: runs of two.
+        for (let off = 0; off < 8 * MiB; off += 3 * 4096) vm.madvise_dontneed(p, v.start + off, 4096);
+        vm.touch(p, v.start, 8 * MiB, true);
+        vm_check(vm, { policyClaims: true });
+        return vm_state(vm);
+      });
+      expect(states[0]).toEqual(states[1]);
+    });
+
+    it(`${policy} @ ${layout}: a run of PFNs across a memory section boundary equals one fault at a time`, () => {
+      const states = [true, false].map((faultBatch) => {
+        const vm = compose(layout, policy, faultBatch, 'never', 320 * MiB, true)!;
+        const mm = vm.memmap;
+        // Empty the allocator, then give back 44 pages around PFN 32,768 highest first: the per-cpu list
+        // hands them out lowest first. The first 4 become the process's page tables, the 40 faults get one
+        // run from 32,752 to 32,791, across the section boundary.
+        const held = new Map<number, number>();
+        for (let f = mm.folio_alloc(0, PageType.anon); f >= 0; f = mm.folio_alloc(0, PageType.anon)) held.set(mm.folio_pfn(f), f);
+        for (let k = 0; k < 44; k++) {
+          expect(held.has(32_791 - k)).toBe(true);
+          mm.folio_put(held.get(32_791 - k)!);
+          held.delete(32_791 - k);
+        }
+        const p = vm.spawn('p');
+        const v = vm.mmap(p, 40 * 4096, { align: 4096 });
+        vm.touch(p, v.start, 40 * 4096, true);
+        expect(Array.from({ length: 40 }, (_, k) => vm.follow_page(p, v.start + k * 4096))).toEqual(Array.from({ length: 40 }, (_, k) => 32_752 + k));
+        for (const f of held.values()) mm.folio_put(f);
+        vm_check(vm, { policyClaims: true });
+        return vm_state(vm);
+      });
+      expect(states[0]).toEqual(states[1]);
     });
   }
 

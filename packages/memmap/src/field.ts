@@ -64,11 +64,26 @@ export function field_set(h: FieldHandle, i: number, v: number): void {
 }
 
 /** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
+/**
+ * The length (1 to lim) of the run of consecutive values starting at units[i]: units[i + j] === units[i] + j.
+ * Batches from an allocator are mostly such runs; inside one, addresses are computed, not loaded.
+ */
+export function units_run(units: Int32Array, i: number, lim: number): number {
+  const u0 = units[i]!;
+  let r = 1;
+  while (r < lim && units[i + r] === u0 + r) r++;
+  return r;
+}
+
 export function field_set_each(h: FieldHandle, units: Int32Array, n: number, v: number): void {
   const { chunks, shift, mask, stride, off } = h;
-  for (let i = 0; i < n; i++) {
-    const u = units[i]!;
-    chunks[u >>> shift]![(u & mask) * stride + off] = v;
+  // Run by run, each inside one chunk: no per-unit chunk lookup or index load.
+  for (let i = 0; i < n; ) {
+    const u0 = units[i]!;
+    const r = units_run(units, i, Math.min(n - i, mask + 1 - (u0 & mask)));
+    const c = chunks[u0 >>> shift]!;
+    for (let k = (u0 & mask) * stride + off, end = k + r * stride; k < end; k += stride) c[k] = v;
+    i += r;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   field_set,
   field_set_word,
   is_refusal,
+  units_run,
   type CoreFolioFields,
   type FieldHandle,
   type Layout,
@@ -641,23 +642,33 @@ export class Vm {
     let ptes: Int32Array = NO_PTES;
     // One pass: folio->index (__folio_set_anon()), PageAnonExclusive, the oracle's PTE count
     // (per-section arrays, looked up once per section) and the PTE. No policy reads the page table, so
-    // the PTEs may be set before the rmap update.
-    for (let i = 0; i < got; i++) {
-      const f = folios[i]!;
-      const c = ichunks[f >>> ishift]!;
-      const ik = (f & imask) * istride + ioff;
-      c[ik] = (lo + i) | 0;
-      c[ik + 1] = hi;
-      const pfn = pfns[i]!;
-      if (pfn >>> PFN_SECTION_SHIFT !== sec) {
-        sec = pfn >>> PFN_SECTION_SHIFT;
-        pae = this.pageFlags.ensure(pfn);
-        ptes = this.oracle.ptes.ensure(pfn);
+    // the PTEs may be set before the rmap update. The pass goes run by run of consecutive folios and
+    // PFNs (the allocator gives mostly those): inside a run every address is computed, not loaded.
+    for (let i = 0; i < got; ) {
+      const f0 = folios[i]!;
+      const p0 = pfns[i]!;
+      // A run: folios and PFNs both consecutive, in one index chunk and one PFN section.
+      const r = units_run(pfns, i, units_run(folios, i, Math.min(got - i, imask + 1 - (f0 & imask), PFN_MASK + 1 - (p0 & PFN_MASK))));
+      const c = ichunks[f0 >>> ishift]!;
+      if (p0 >>> PFN_SECTION_SHIFT !== sec) {
+        sec = p0 >>> PFN_SECTION_SHIFT;
+        pae = this.pageFlags.ensure(p0);
+        ptes = this.oracle.ptes.ensure(p0);
       }
-      const k = pfn & PFN_MASK;
-      pae[k] = pae[k]! | PAE;
-      ptes[k] = ptes[k]! + 1; // oracle.map_pte_small()
-      ent[idx + i] = pfn * 16 + bits;
+      const base = (f0 & imask) * istride + ioff;
+      const k0 = p0 & PFN_MASK;
+      const e0 = idx + i;
+      const l0 = lo + i;
+      const pte0 = p0 * 16 + bits;
+      for (let j = 0; j < r; j++) {
+        const ik = base + j * istride;
+        c[ik] = (l0 + j) | 0;
+        c[ik + 1] = hi;
+        pae[k0 + j] = pae[k0 + j]! | PAE;
+        ptes[k0 + j] = ptes[k0 + j]! + 1; // oracle.map_pte_small()
+        ent[e0 + j] = pte0 + j * 16;
+      }
+      i += r;
     }
     // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages.
     if ((lo >>> 0) + got > TWO32) for (let i = 0; i < got; i++) this.folio_set_index(folios[i]!, pgoff + i);
