@@ -63,7 +63,6 @@ export function field_set(h: FieldHandle, i: number, v: number): void {
   h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off] = v;
 }
 
-/** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
 /**
  * The length (1 to lim) of the run of consecutive values starting at units[i]: units[i + j] === units[i] + j.
  * Batches from an allocator are mostly such runs; inside one, addresses are computed, not loaded.
@@ -75,6 +74,7 @@ export function units_run(units: Int32Array, i: number, lim: number): number {
   return r;
 }
 
+/** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
 export function field_set_each(h: FieldHandle, units: Int32Array, n: number, v: number): void {
   const { chunks, shift, mask, stride, off } = h;
   // Run by run, each inside one chunk: no per-unit chunk lookup or index load.
