@@ -190,7 +190,8 @@ describe('property: random programs over several processes keep the vm consisten
           for (const mm of [...vm.mms.values()]) vm.exit(mm);
           vm_check(vm, { policyClaims: false });
         }),
-        { numRuns: 60 },
+        // A pin that is then unpinned, run first: a random seed alone may never unpin (test:fuzz).
+        { numRuns: 60, examples: [[[{ op: 1, a: 0, b: 0, c: 1, d: 1 }, { op: 15, a: 0, b: 0, c: 0, d: 0 }, { op: 16, a: 0, b: 0, c: 0, d: 0 }, ...Array.from({ length: 7 }, () => ({ op: 17, a: 0, b: 0, c: 0, d: 0 }))]]] },
       );
     });
   }
