@@ -215,6 +215,9 @@ describe('foliolab memmap --pid on a snapshot with captured processes', () => {
     const r = run_cli(['memmap', '--snapshot', SNAP, '--pid', '12x']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('foliolab: --pid: "12x" is not a process id (a positive integer)');
+    const f = run_cli(['memmap', '--snapshot', SNAP, '--flags', '--pid', '12']);
+    expect(f.status).toBe(2);
+    expect(f.stderr.trim()).toBe('foliolab: --pid: not with --flags (the flag census is of the whole machine)');
     const c = run_cli(['capture', '--out', join(tmpdir(), 'never-written'), '--pid', '0']);
     expect(c.status).toBe(2);
     expect(c.stderr.trim()).toBe('foliolab: --pid: "0" is not a process id (a positive integer)');

@@ -242,6 +242,7 @@ export async function run_memmap(opts: MemmapOptions, allowFallback = false): Pr
   if (opts.out) check_output_path(opts.out);
   parse_pids(opts.pid);
   if (opts.pid !== undefined && !opts.live && opts.snapshot === undefined) throw new CliError('--pid: needs --live (read the processes now) or --snapshot PATH (the processes it captured)');
+  if (opts.pid !== undefined && opts.flags) throw new CliError('--pid: not with --flags (the flag census is of the whole machine)');
   const { arrays, census, fallback, processes } = await load(opts, allowFallback);
   const procs = (await processes_of(opts, processes)).map((p) => processFolioCensus(p, arrays));
   let text: string;
