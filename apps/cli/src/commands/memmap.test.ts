@@ -177,10 +177,11 @@ describe('foliolab memmap --pid on a snapshot with captured processes', () => {
       expect(j.processes[0].pagesByOrder).toEqual({ '0': 1, '9': 512 });
       expect(j.processes[0].largeFolios).toEqual({ byOrder: { '9': 1 }, fullyMappedHere: 1, partiallyMappedHere: 0, alsoMappedElsewhere: 1, tuplesHere: 1, pageMappingsHere: 512 });
       expect(j.processes[1].largeFolios).toMatchObject({ fullyMappedHere: 0, partiallyMappedHere: 1, alsoMappedElsewhere: 1, pageMappingsHere: 256 });
-      const t = run_cli(['memmap', '--snapshot', dir, '--layout', 'memdesc', '--pid', '42']);
+      const t = run_cli(['memmap', '--snapshot', dir, '--layout', 'memdesc', '--pid', '42,42', '--pid', '42']);
       expect(t.status).toBe(0);
       expect(t.stdout).toMatch(/│ 42 +│ p42 +│ 256 +│ 256 +│ 0 +│ 9:256 +│ 1 +│ 0 +│ 1 +│ 1 +│ 1 \/ 256 +│/);
       expect(t.stdout).not.toMatch(/│ 41 /);
+      expect(t.stdout.match(/│ 42 /g)).toHaveLength(1);
       const missing = run_cli(['memmap', '--snapshot', dir, '--pid', '7']);
       expect(missing.status).toBe(2);
       expect(missing.stderr.trim()).toBe(`foliolab: --pid 7: the snapshot ${dir} has no process 7 (it has 41, 42)`);

@@ -181,12 +181,13 @@ export function render_processes(procs: readonly ProcessFolioCensus[]): string {
   return `processes (present pages grouped into the machine's folios by kpageflags; kpagecount says who else maps them):\n${t.toString()}`;
 }
 
-/** `--pid` values as process ids; a bad one is a one-line CliError. */
+/** `--pid` values (repeated or comma-separated) as process ids, each once; a bad one is a one-line CliError. */
 export function parse_pids(values: readonly string[] | undefined): number[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => {
+  const pids = (values ?? []).flatMap((v) => v.split(',')).map((v) => {
     if (!/^[1-9]\d*$/.test(v.trim())) throw new CliError(`--pid: ${JSON.stringify(v)} is not a process id (a positive integer)`);
     return Number(v.trim());
   });
+  return [...new Set(pids)];
 }
 
 /** The processes to report: read live (after the arrays), or the ones the snapshot captured. */
