@@ -18,7 +18,7 @@ describe('benchVm', () => {
       forkBytes: 8 << 20,
     });
     expect(r.hostPagesPerSec).toBeGreaterThan(0);
-    expect(r.calibration.cold).toBeGreaterThan(0);
+    expect(r.calibration!.cold).toBeGreaterThan(0);
     expect(r.rows.map((row) => `${row.policy}@${row.layout}`)).toEqual(['per-page@struct-page', 'per-folio@struct-page', 'per-page@memdesc', 'per-folio@memdesc']);
     const refused = r.rows.filter((row) => row.refused !== undefined);
     expect(refused.map((row) => `${row.policy}@${row.layout}`)).toEqual(['per-page@memdesc']);

@@ -190,11 +190,9 @@ export class BuddyAllocator {
       if (len === 0 && n - got >= PCP_BATCH) {
         // A whole batch is wanted: it would be pushed on the empty list and popped again in the order the
         // buddy lists gave it, so it goes to the caller directly (the per-cpu marks would all be cleared).
-        const k = this.rmqueue_bulk(0, PCP_BATCH, this.refillScratch);
+        const k = this.rmqueue_bulk(0, PCP_BATCH, out, got);
         if (k === 0) break;
-        const scratch = this.refillScratch;
-        if (clear) for (let i = 0; i < k; i++) store.buddy_clear(scratch[i]!);
-        out.set(k === scratch.length ? scratch : scratch.subarray(0, k), got);
+        if (clear) for (let i = got; i < got + k; i++) store.buddy_clear(out[i]!);
         got += k;
         this.stats.pcp_refills++;
         continue;
@@ -262,8 +260,11 @@ export class BuddyAllocator {
 
   private readonly refillScratch = new Int32Array(PCP_BATCH);
 
-  /** The buddy-list half of rmqueue_bulk(): up to `want` blocks of this order into got[0..), in the order the lists give them. */
-  private rmqueue_bulk(order: number, want: number, got: Int32Array): number {
+  /**
+   * The buddy-list half of rmqueue_bulk(): up to `want` blocks of this order into got[at..), in the order
+   * the lists give them. Returns how many.
+   */
+  private rmqueue_bulk(order: number, want: number, got: Int32Array, at = 0): number {
     const lens = this.lens;
     let n = 0;
     while (n < want) {
@@ -279,7 +280,7 @@ export class BuddyAllocator {
       // B's first page is taken: the per-cpu mark below overwrites its buddy-list mark (no clear needed).
       const units = 1 << (o - order);
       const take = Math.min(units, want - n);
-      for (let i = 0; i < take; i++) got[n++] = pfn + (i << order);
+      for (let i = 0; i < take; i++) got[at + n++] = pfn + (i << order);
       // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k.
       let splits = o - order;
       for (let k = 1; k < take; k++) splits += 31 - Math.clz32(k & -k);
@@ -293,7 +294,6 @@ export class BuddyAllocator {
     }
     return n;
   }
-
 
   private pcp_push(pfn: number, order: number): void {
     let ring = this.pcp[order]!;

@@ -150,6 +150,8 @@ export async function readProcessMap(pid: number, opts: ProcessReadOptions = {})
     throw procfsErrorFrom(pmPath, err, 'opening');
   }
   const out = new PageBuilder();
+  // PFNs read as 0 without CAP_SYS_ADMIN: present pages and not one PFN.
+  let presentSeen = false;
   let pfnSeen = false;
   try {
     const buf = Buffer.alloc(chunk * 8);
@@ -173,7 +175,10 @@ export async function readProcessMap(pid: number, opts: ProcessReadOptions = {})
           const hi = words[2 * i + 1]!;
           if (!(hi & (PM_HI.PRESENT | PM_HI.SWAPPED))) continue;
           const lo = words[2 * i]!;
-          if (hi & PM_HI.PRESENT && (lo !== 0 || (hi & PFN_HI_MASK) !== 0)) pfnSeen = true;
+          if (hi & PM_HI.PRESENT) {
+            presentSeen = true;
+            if (lo !== 0 || (hi & PFN_HI_MASK) !== 0) pfnSeen = true;
+          }
           out.push(vpn + i, lo, hi);
         }
         if (entries < n) break;
@@ -183,11 +188,10 @@ export async function readProcessMap(pid: number, opts: ProcessReadOptions = {})
   } finally {
     await fh.close();
   }
-  const pages = out.done();
-  if (!pfnSeen && pages.count > 0 && pages.hi.some((h) => (h & PM_HI.PRESENT) !== 0)) {
+  if (presentSeen && !pfnSeen) {
     throw new ProcfsError(pmPath, 'every PFN reads as 0: the kernel hides PFNs without CAP_SYS_ADMIN (run as root)');
   }
-  return { pid, comm, vmas, pages, skipped, mapsText };
+  return { pid, comm, vmas, pages: out.done(), skipped, mapsText };
 }
 
 /** A snapshot's `proc/PID/pagemap`: per entry four little-endian u32s, vpn low, vpn high, entry low, entry high. */

@@ -16,6 +16,8 @@ export interface BenchVmOptions {
   faultPages?: number;
   /** Size of the THP-backed process that forks. Default 1 GiB. */
   forkBytes?: number;
+  /** Also run calibration_fault_rate() (default true). */
+  calibrate?: boolean;
 }
 
 export interface BenchVmRow {
@@ -37,8 +39,8 @@ export interface BenchVmRow {
 
 export interface BenchVmResult {
   hostPagesPerSec: number;
-  /** calibration_fault_rate() in the same run: the bare loop's faults/s, first and second pass. */
-  calibration: { cold: number; warm: number };
+  /** calibration_fault_rate() in the same run: the bare loop's faults/s, first and second pass (absent with calibrate: false). */
+  calibration?: { cold: number; warm: number };
   hostBytes: number;
   rows: BenchVmRow[];
 }
@@ -180,8 +182,8 @@ export function benchVm(opts: BenchVmOptions): BenchVmResult {
     }
   }
   // Last, so that the compositions' first passes do not get host memory the calibration freed.
-  const calibration = calibration_fault_rate(pages);
+  const calibration = opts.calibrate === false ? undefined : calibration_fault_rate(pages);
   // The warm-up compositions are held until here (see jit_warmup()).
   warmed.length = 0;
-  return { hostPagesPerSec, calibration, hostBytes, rows };
+  return { hostPagesPerSec, ...(calibration ? { calibration } : {}), hostBytes, rows };
 }

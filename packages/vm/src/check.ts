@@ -25,7 +25,6 @@ export function vm_check(vm: Vm, opts: VmCheckOptions = {}): void {
   const ent = vm.pt.ent;
   const ptes = new Map<number, number>();
   const pmds = new Map<number, number>();
-  const isZero = (pfn: number) => pfn === vm.zeroPfn || (vm.hugeZeroPfn >= 0 && pfn >= vm.hugeZeroPfn && pfn < vm.hugeZeroPfn + 512);
   const live = (pfn: number, what: string) => {
     const t = layout.page_type(pfn);
     if (t !== PageType.anon && t !== PageType.file && t !== PageType.ksm) {
@@ -41,14 +40,14 @@ export function vm_check(vm: Vm, opts: VmCheckOptions = {}): void {
         const addr = base + i * 2 ** (12 + 9 * (level - 1));
         if (level === 1) {
           const pfn = e >>> 4;
-          if (isZero(pfn)) continue;
+          if (vm.is_zero_pfn(pfn)) continue;
           live(pfn, `${mm.name}'s PTE for 0x${addr.toString(16)}`);
           ptes.set(pfn, (ptes.get(pfn) ?? 0) + 1);
           if (layout.page_type(pfn) === PageType.anon) rss++;
         } else if (level === 2 && e & E_HUGE) {
           const pfn = e >>> 4;
           if (!vm.deposit.has(slot * PTRS + i)) throw new VmBug(`vm_check: ${mm.name}'s PMD map at 0x${addr.toString(16)} has no deposited page table`);
-          if (isZero(pfn)) continue;
+          if (vm.is_zero_pfn(pfn)) continue;
           live(pfn, `${mm.name}'s PMD for 0x${addr.toString(16)}`);
           pmds.set(pfn, (pmds.get(pfn) ?? 0) + 1);
           rss += 512;
@@ -68,7 +67,7 @@ export function vm_check(vm: Vm, opts: VmCheckOptions = {}): void {
   const pinRefs = new Map<number, number>();
   for (const p of vm.pins) {
     for (const pfn of p.pfns) {
-      if (pfn < 0 || isZero(pfn)) continue;
+      if (pfn < 0 || vm.is_zero_pfn(pfn)) continue;
       const f = layout.page_object(pfn);
       pinRefs.set(f, (pinRefs.get(f) ?? 0) + (mm0.folio_test_large(f) ? 1 : GUP_PIN_COUNTING_BIAS));
     }

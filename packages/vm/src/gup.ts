@@ -49,7 +49,7 @@ export function vm_pin(vm: Vm, mm: Mm, start: number, len: number, mode: PinMode
       throw new VmStepError('size', `pin: out of memory faulting in 0x${va.toString(16)} of ${mm.name} (-ENOMEM)`);
     }
     pfns[i] = pfn;
-    if (pfn === vm.zeroPfn || pfn === vm.hugeZeroPfn || (vm.hugeZeroPfn >= 0 && pfn > vm.hugeZeroPfn && pfn < vm.hugeZeroPfn + 512)) continue;
+    if (vm.is_zero_pfn(pfn)) continue;
     const folio = vm.memmap.page_folio(pfn);
     if (vm.memmap.folio_test_large(folio)) {
       vm.memmap.folio_ref_add(folio, 1);
@@ -100,7 +100,7 @@ export function vm_unpin(vm: Vm, pin: Pin): void {
 /** Drop the references (and _pincount) a pin holds on each of its pages. */
 function pins_release(vm: Vm, pfns: Int32Array): void {
   for (const pfn of pfns) {
-    if (pfn < 0 || pfn === vm.zeroPfn || (vm.hugeZeroPfn >= 0 && pfn >= vm.hugeZeroPfn && pfn < vm.hugeZeroPfn + 512)) continue;
+    if (pfn < 0 || vm.is_zero_pfn(pfn)) continue;
     const folio = vm.memmap.page_folio(pfn);
     if (vm.memmap.folio_test_large(folio)) {
       field_add(vm.pincount, folio, -1);

@@ -381,6 +381,11 @@ export class Vm {
     return this.layout.page_object(pfn);
   }
 
+  /** is_zero_pfn() || is_huge_zero_pfn(): a page of the shared zero page or of the huge zero folio. */
+  is_zero_pfn(pfn: number): boolean {
+    return pfn === this.zeroPfn || (this.hugeZeroPfn >= 0 && pfn >= this.hugeZeroPfn && pfn < this.hugeZeroPfn + HPAGE_PMD_NR);
+  }
+
   pae(pfn: number): boolean {
     return (this.pageFlags.get(pfn) & PAE) !== 0;
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { captureSnapshot } from '@foliolab/procfs';
 import { check_output_path, CliError } from '../util.js';
-import { parse_pids } from './memmap.js';
+import { parse_pids } from './options.js';
 
 export interface CaptureCliOptions {
   out: string;

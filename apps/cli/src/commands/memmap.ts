@@ -20,6 +20,7 @@ import {
   type ProcessMap,
 } from '@foliolab/procfs';
 import { CliError, check_output_path, format_bytes, format_int, format_percent, write_file_atomic } from '../util.js';
+import { parse_pids } from './options.js';
 
 export interface MemmapOptions {
   live?: boolean;
@@ -181,18 +182,8 @@ export function render_processes(procs: readonly ProcessFolioCensus[]): string {
   return `processes (present pages grouped into the machine's folios by kpageflags; kpagecount says who else maps them):\n${t.toString()}`;
 }
 
-/** `--pid` values (repeated or comma-separated) as process ids, each once; a bad one is a one-line CliError. */
-export function parse_pids(values: readonly string[] | undefined): number[] {
-  const pids = (values ?? []).flatMap((v) => v.split(',')).map((v) => {
-    if (!/^[1-9]\d*$/.test(v.trim())) throw new CliError(`--pid: ${JSON.stringify(v)} is not a process id (a positive integer)`);
-    return Number(v.trim());
-  });
-  return [...new Set(pids)];
-}
-
 /** The processes to report: read live (after the arrays), or the ones the snapshot captured. */
-async function processes_of(opts: MemmapOptions, captured: readonly ProcessMap[] | undefined): Promise<ProcessMap[]> {
-  const pids = parse_pids(opts.pid);
+async function processes_of(pids: readonly number[], snapshot: string | undefined, captured: readonly ProcessMap[] | undefined): Promise<ProcessMap[]> {
   if (captured === undefined) {
     const out: ProcessMap[] = [];
     for (const pid of pids) out.push(await readProcessMap(pid));
@@ -201,7 +192,7 @@ async function processes_of(opts: MemmapOptions, captured: readonly ProcessMap[]
   if (pids.length === 0) return [...captured];
   return pids.map((pid) => {
     const p = captured.find((c) => c.pid === pid);
-    if (p === undefined) throw new CliError(`--pid ${pid}: the snapshot ${opts.snapshot} has no process ${pid} (it has ${captured.map((c) => c.pid).join(', ') || 'none; capture with --pid'})`);
+    if (p === undefined) throw new CliError(`--pid ${pid}: the snapshot ${snapshot} has no process ${pid} (it has ${captured.map((c) => c.pid).join(', ') || 'none; capture with --pid'})`);
     return p;
   });
 }
@@ -241,11 +232,11 @@ export async function run_memmap(opts: MemmapOptions, allowFallback = false): Pr
   if (!opts.live && opts.snapshot === undefined && !allowFallback) throw new CliError('memmap: say where the page flags come from: --live or --snapshot PATH');
   const layouts = parse_layout_list(opts.layout);
   if (opts.out) check_output_path(opts.out);
-  parse_pids(opts.pid);
+  const pids = parse_pids(opts.pid);
   if (opts.pid !== undefined && !opts.live && opts.snapshot === undefined) throw new CliError('--pid: needs --live (read the processes now) or --snapshot PATH (the processes it captured)');
   if (opts.pid !== undefined && opts.flags) throw new CliError('--pid: not with --flags (the flag census is of the whole machine)');
   const { arrays, census, fallback, processes } = await load(opts, allowFallback);
-  const procs = (await processes_of(opts, processes)).map((p) => processFolioCensus(p, arrays));
+  const procs = (await processes_of(pids, opts.snapshot, processes)).map((p) => processFolioCensus(p, arrays));
   let text: string;
   if (opts.flags) {
     const entries = flagsCensus(arrays.flags, { raw: true });

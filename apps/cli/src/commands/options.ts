@@ -83,3 +83,12 @@ export function parse_matrix_options(o: MatrixCliOptions, defaults: CompareChoic
   if (o.debugVm) run.debugVm = true;
   return { choices, run };
 }
+
+/** `--pid` values (repeated or comma-separated) as process ids, each once; a bad one is a one-line CliError. */
+export function parse_pids(values: readonly string[] | undefined): number[] {
+  const pids = (values ?? []).flatMap((v) => v.split(',')).map((v) => {
+    if (!/^[1-9]\d*$/.test(v.trim())) throw new CliError(`--pid: ${JSON.stringify(v)} is not a process id (a positive integer)`);
+    return Number(v.trim());
+  });
+  return [...new Set(pids)];
+}
