@@ -185,6 +185,7 @@ function sequentialModel(pfns: number) {
     },
     info: () => lists.map((l) => l.length),
     splits: () => splits,
+    ring_empty: (order: number) => pcp.get(order)!.length === 0,
   };
 }
 
@@ -212,6 +213,37 @@ describe('rmqueue_bulk', () => {
         expect(b.stats.splits).toBe(m.splits());
       }),
       { numRuns: 80 },
+    );
+  });
+
+  it('property: alloc_bulk(n) gives the PFNs, free blocks, splits and refills of n alloc(0) calls', () => {
+    // Bulks of one or more whole batches (63, 126, 504, ...) are taken from the buddy lists in one go.
+    const op = fc.oneof(fc.integer({ min: 0, max: MAX_PAGE_ORDER }), fc.record({ bulk: fc.oneof(fc.integer({ min: 1, max: 700 }), fc.constantFrom(63, 126, 504, 512)) }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const { b } = make(2 * PAGES_PER_SECTION);
+        b.deferred_init_all();
+        const m = sequentialModel(2 * PAGES_PER_SECTION);
+        const out = new Int32Array(700);
+        let refills = 0;
+        for (const o of ops) {
+          if (typeof o === 'number') {
+            if (o === 0 || [1, 2, 3, 9].includes(o)) refills += m.ring_empty(o) ? 1 : 0;
+            expect(b.alloc(o)).toBe(m.alloc(o));
+            continue;
+          }
+          const got = b.alloc_bulk(o.bulk, out);
+          expect(got).toBe(o.bulk);
+          for (let i = 0; i < got; i++) {
+            refills += m.ring_empty(0) ? 1 : 0;
+            expect(out[i]).toBe(m.alloc(0));
+          }
+        }
+        expect(b.buddyinfo()).toEqual(m.info());
+        expect(b.stats.splits).toBe(m.splits());
+        expect(b.stats.pcp_refills).toBe(refills);
+      }),
+      { numRuns: 60 },
     );
   });
 });

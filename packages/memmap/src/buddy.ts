@@ -21,6 +21,12 @@ export const PCP_ORDERS: readonly number[] = [0, 1, 2, 3, 9];
 export const PCP_BATCH = 63;
 export const PCP_HIGH = 4096;
 
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 export class BuddyAllocator {
   private readonly lists: Int32Array[] = [];
   /**
@@ -188,13 +194,17 @@ export class BuddyAllocator {
       // Nothing left for a refill to find: the caller's alloc(0) makes that refill and the slow path.
       if (len === 0 && this.freePages - got - this.pcpCount === 0) break;
       if (len === 0 && n - got >= PCP_BATCH) {
-        // A whole batch is wanted: it would be pushed on the empty list and popped again in the order the
-        // buddy lists gave it, so it goes to the caller directly (the per-cpu marks would all be cleared).
-        const k = this.rmqueue_bulk(0, PCP_BATCH, out, got);
+        // Whole batches are wanted: each would be pushed on the empty list and popped again in the order the
+        // buddy lists gave it, so they go to the caller directly (the per-cpu marks would all be cleared).
+        // One rmqueue_bulk call for all of them is the same as one per batch: the blocks a batch leaves of
+        // its source block are the smallest free ones, which the next batch takes first, so they are not
+        // put on the buddy lists in between (each list_add writes the struct page of a block ahead).
+        const batches = Math.floor((n - got) / PCP_BATCH);
+        const k = this.rmqueue_bulk(0, batches * PCP_BATCH, out, got);
         if (k === 0) break;
         if (clear) for (let i = got; i < got + k; i++) store.buddy_clear(out[i]!);
         got += k;
-        this.stats.pcp_refills++;
+        this.stats.pcp_refills += Math.ceil(k / PCP_BATCH);
         continue;
       }
       if (len === 0) {
@@ -280,10 +290,12 @@ export class BuddyAllocator {
       // B's first page is taken: the per-cpu mark below overwrites its buddy-list mark (no clear needed).
       const units = 1 << (o - order);
       const take = Math.min(units, want - n);
-      for (let i = 0; i < take; i++) got[at + n++] = pfn + (i << order);
-      // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k.
-      let splits = o - order;
-      for (let k = 1; k < take; k++) splits += 31 - Math.clz32(k & -k);
+      const first = at + n;
+      for (let i = 0; i < take; i++) got[first + i] = pfn + (i << order);
+      n += take;
+      // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k,
+      // k = 1..take-1, whose sum is (take - 1) - popcount(take - 1).
+      const splits = o - order + (take - 1) - popcount(take - 1);
       // What is left of B: from unit `take` up, the largest aligned block that fits, in increasing order.
       for (let k = take; k < units; ) {
         const j = 31 - Math.clz32(k & -k);

@@ -665,14 +665,14 @@ export class Vm {
       const e0 = idx + i;
       const l0 = lo + i;
       const pte0 = p0 * 16 + bits;
-      for (let j = 0; j < r; j++) {
-        const ik = base + j * istride;
+      for (let j = 0, ik = base; j < r; j++, ik += istride) {
         c[ik] = (l0 + j) | 0;
         c[ik + 1] = hi;
-        pae[k0 + j] = pae[k0 + j]! | PAE;
-        ptes[k0 + j] = ptes[k0 + j]! + 1; // oracle.map_pte_small()
-        ent[e0 + j] = pte0 + j * 16;
       }
+      // A page fresh from the allocator is not PageAnonExclusive and no PTE maps it (the oracle says 0).
+      pae.fill(PAE, k0, k0 + r);
+      ptes.fill(1, k0, k0 + r); // oracle.map_pte_small()
+      for (let j = 0; j < r; j++) ent[e0 + j] = pte0 + j * 16;
       i += r;
     }
     // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages.
