@@ -7,7 +7,6 @@ import {
   PageType,
   SectionArray,
   field_handle,
-  field_set_each,
   memdesc_subtype_of,
   memdesc_tag_of,
   page_type_is_folio,
@@ -290,9 +289,43 @@ export class MemdescLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    // folio_create_small() writes the memdesc word whole: buddy_clear() would only have zeroed it first.
-    for (let i = 0; i < n; i++) out[i] = this.folio_create_small(type, pfns[i]!);
-    field_set_each(this.core.refcount, out, n, 1);
+    // n folio_create_small() calls, the descriptors taken (and zeroed) in one go. The memdesc word is
+    // written whole: buddy_clear() would only have zeroed it first.
+    const arena = this.folioArena;
+    arena.alloc_bulk(n, out);
+    const stride = arena.size >>> 2;
+    const chunks = arena.chunks;
+    const mapping = type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
+    const tag = type === PageType.anon ? MemdescTag.anon : type === PageType.ksm ? MemdescTag.ksm : MemdescTag.file;
+    const off = this.init0Off;
+    const val = this.init0Val;
+    const pages = this.pages.chunks;
+    const rw = this.rw;
+    const rl = this.rl;
+    const rh = this.rh;
+    const rm = this.rm;
+    const base = arena.base;
+    const size = arena.size;
+    for (let i = 0; i < n; i++) {
+      const id = out[i]!;
+      const pfn = pfns[i]!;
+      const c = chunks[id >>> DescriptorArena.CHUNK_SHIFT]!;
+      const b = (id & DescriptorArena.CHUNK_MASK) * stride;
+      c[b + FOLIO.pfn] = pfn;
+      c[b + FOLIO.nr] = 1;
+      c[b + FOLIO.mapcount] = -1;
+      c[b + FOLIO.refcount] = 1;
+      if (mapping !== 0) c[b + FOLIO.mapping] = mapping;
+      for (let j = 0; j < off.length; j++) c[b + off[j]!] = val[j]!;
+      const addr = base + id * size;
+      const low = addr >>> 0;
+      const p = pages[pfn >>> 15]!;
+      const k = (pfn & 0x7fff) * rw;
+      p[k + rl] = low | tag;
+      p[k + rh] = (addr - low) / TWO32;
+      if (rm >= 0) p[k + rm] = -1;
+    }
+    this.liveByType[type]! += n;
   }
 
   /**

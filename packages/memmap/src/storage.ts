@@ -75,6 +75,39 @@ export class DescriptorArena {
     return idx;
   }
 
+  /**
+   * n alloc() calls at once: the ids go to out[0..n), in the order alloc() would return them. A reused
+   * descriptor is zeroed here too, but run by run: ids that leave the free stack as consecutive numbers
+   * (up or down, the order a range of frees pushed them) are cleared by one fill() of their span, where
+   * alloc() clears word by word (20 stores for an 80-byte folio, about 30 ns on this kind of host).
+   */
+  alloc_bulk(n: number, out: Int32Array): void {
+    const reuse = Math.min(n, this.freeLen);
+    const stack = this.freeStack;
+    let top = this.freeLen;
+    for (let i = 0; i < reuse; i++) out[i] = stack[--top]!;
+    this.freeLen = top;
+    const stride = this.sizeBytes >>> 2;
+    for (let i = 0; i < reuse; ) {
+      const id0 = out[i]!;
+      const chunk = id0 >>> DescriptorArena.CHUNK_SHIFT;
+      // The run's step: +1 or -1 (any other, or a chunk change, ends it at one id).
+      const step = i + 1 < reuse ? out[i + 1]! - id0 : 0;
+      let r = 1;
+      if (step === 1 || step === -1) while (i + r < reuse && out[i + r] === id0 + r * step && (id0 + r * step) >>> DescriptorArena.CHUNK_SHIFT === chunk) r++;
+      const lo = (step === -1 ? id0 - r + 1 : id0) & DescriptorArena.CHUNK_MASK;
+      this.chunks[chunk]!.fill(0, lo * stride, (lo + r) * stride);
+      i += r;
+    }
+    for (let i = reuse; i < n; i++) {
+      const idx = this.fresh++;
+      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
+      out[i] = idx;
+    }
+    this.live += n;
+    if (this.live > this.peak) this.peak = this.live;
+  }
+
   free(idx: number): void {
     if (this.freeLen === this.freeStack.length) {
       const bigger = new Int32Array(this.freeStack.length * 2);
