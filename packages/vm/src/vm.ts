@@ -645,33 +645,45 @@ export class Vm {
     let sec = -1;
     let pae: Uint8Array = NO_PAE;
     let ptes: Int32Array = NO_PTES;
-    // One pass: folio->index (__folio_set_anon()), PageAnonExclusive, the oracle's PTE count
-    // (per-section arrays, looked up once per section) and the PTE. No policy reads the page table, so
-    // the PTEs may be set before the rmap update. The pass goes run by run of consecutive folios and
-    // PFNs (the allocator gives mostly those): inside a run every address is computed, not loaded.
+    // folio->index (__folio_set_anon()), run by run of consecutive folios in one index chunk: inside a
+    // run every address is computed, not loaded. Folio ids come in any order (memdesc's descriptor
+    // slab hands out a freed range backwards), so this pass is apart from the PFN-indexed one below.
     for (let i = 0; i < got; ) {
       const f0 = folios[i]!;
-      const p0 = pfns[i]!;
-      // A run: folios and PFNs both consecutive, in one index chunk and one PFN section.
-      const r = units_run(pfns, i, units_run(folios, i, Math.min(got - i, imask + 1 - (f0 & imask), PFN_MASK + 1 - (p0 & PFN_MASK))));
+      const r = units_run(folios, i, Math.min(got - i, imask + 1 - (f0 & imask)));
       const c = ichunks[f0 >>> ishift]!;
+      const l0 = lo + i;
+      for (let j = 0, ik = (f0 & imask) * istride + ioff; j < r; j++, ik += istride) {
+        c[ik] = (l0 + j) | 0;
+        c[ik + 1] = hi;
+      }
+      i += r;
+    }
+    // PageAnonExclusive, the oracle's PTE count (per-section arrays, looked up once per section) and
+    // the PTE, run by run of consecutive PFNs in one section (what the allocator mostly gives). No
+    // policy reads the page table, so the PTEs may be set before the rmap update.
+    for (let i = 0; i < got; ) {
+      const p0 = pfns[i]!;
+      const r = units_run(pfns, i, Math.min(got - i, PFN_MASK + 1 - (p0 & PFN_MASK)));
       if (p0 >>> PFN_SECTION_SHIFT !== sec) {
         sec = p0 >>> PFN_SECTION_SHIFT;
         pae = this.pageFlags.ensure(p0);
         ptes = this.oracle.ptes.ensure(p0);
       }
-      const base = (f0 & imask) * istride + ioff;
       const k0 = p0 & PFN_MASK;
       const e0 = idx + i;
-      const l0 = lo + i;
       const pte0 = p0 * 16 + bits;
-      for (let j = 0, ik = base; j < r; j++, ik += istride) {
-        c[ik] = (l0 + j) | 0;
-        c[ik + 1] = hi;
+      // A page fresh from the allocator is not PageAnonExclusive and no PTE maps it (the oracle says 0);
+      // fill() pays a call, so short runs are stored one by one.
+      if (r >= 16) {
+        pae.fill(PAE, k0, k0 + r);
+        ptes.fill(1, k0, k0 + r); // oracle.map_pte_small()
+      } else {
+        for (let j = 0; j < r; j++) {
+          pae[k0 + j] = PAE;
+          ptes[k0 + j] = 1;
+        }
       }
-      // A page fresh from the allocator is not PageAnonExclusive and no PTE maps it (the oracle says 0).
-      pae.fill(PAE, k0, k0 + r);
-      ptes.fill(1, k0, k0 + r); // oracle.map_pte_small()
       for (let j = 0; j < r; j++) ent[e0 + j] = pte0 + j * 16;
       i += r;
     }
