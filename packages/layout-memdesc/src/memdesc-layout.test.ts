@@ -6,6 +6,20 @@ import { MemdescLayout } from './index.js';
 const MiB = 1 << 20;
 
 describe('memdesc layout', () => {
+  it('memmap_check names a word a free page kept (free_page_is_bad)', () => {
+    const mm = new Memmap({ layout: new MemdescLayout(), memory: 64 * MiB });
+    const big = mm.folio_alloc(4, PageType.anon);
+    const head = mm.folio_pfn(big);
+    mm.folio_put(big);
+    memmap_check(mm);
+    // The high half of the memdesc word (a buddy list position) written on a page no free list marks.
+    const tail = head + 3;
+    expect(mm.layout.buddy_order(tail)).toBe(-1);
+    mm.layout.buddy_set_pos(tail, 5);
+    expect(() => memmap_check(mm)).toThrow(`free pfn ${tail} (block`);
+    expect(() => memmap_check(mm)).toThrow('memdesc page word 1 is 5, not 0');
+  });
+
   it('costs 8 bytes per PFN with no descriptors: 0.195 % of memory', () => {
     const mm = new Memmap({ layout: new MemdescLayout(), memory: 1024 * MiB });
     expect(mm.bytes().total).toBe(262144 * 8);

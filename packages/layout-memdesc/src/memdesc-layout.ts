@@ -378,6 +378,18 @@ export class MemdescLayout implements Layout {
     }
   }
 
+  free_page_bad_reason(pfn: number): string | null {
+    const c = this.chunk(pfn);
+    const k = this.k(pfn);
+    // A free block's first page holds the buddy memdesc (tag, order, list position) in its word.
+    const marked = this.buddy_order(pfn) >= 0;
+    for (let w = 0; w < this.rw; w++) {
+      if (marked && (w === this.rl || w === this.rh)) continue;
+      if (c[k + w] !== 0) return `${this.name} page word ${w} is ${c[k + w]}, not 0`;
+    }
+    return null;
+  }
+
   page_object(pfn: number): number {
     const c = this.chunk(pfn);
     const k = this.k(pfn);

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, is_refusal, memmap_exercise, memmap_fragment, type MemmapOp, type Placement, type PlacementResult } from '@foliolab/memmap';
+import { MAX_PAGE_ORDER, Memmap, PageType, field_get, field_set, is_refusal, memmap_check, memmap_exercise, memmap_fragment, type MemmapOp, type Placement, type PlacementResult } from '@foliolab/memmap';
 import { StructPageLayout, hvo_freed_bytes } from './index.js';
 
 const MiB = 1 << 20;
 
 describe('struct-page layout', () => {
+  it('memmap_check names a word a freed struct page kept (free_page_is_bad)', () => {
+    const mm = new Memmap({ layout: new StructPageLayout(), memory: 64 * MiB });
+    const f = mm.folio_alloc(0, PageType.anon);
+    const big = mm.folio_alloc(4, PageType.anon);
+    field_set(mm.layout.core.index, f, 77);
+    field_set(mm.layout.core.mapping, big, 5);
+    mm.folio_put(f);
+    mm.folio_put(big);
+    memmap_check(mm);
+    // A stale page->index on the free page, then on a tail page inside a free block.
+    field_set(mm.layout.core.index, f, 77);
+    expect(() => memmap_check(mm)).toThrow(`free pfn ${f} (block ${f}/0): struct page word 8 (index) is 77, not 0`);
+    field_set(mm.layout.core.index, f, 0);
+    field_set(mm.layout.core.mapping, big + 3, 9);
+    expect(() => memmap_check(mm)).toThrow(/free pfn \d+ \(block \d+\/\d+\): struct page word 6 \(mapping\) is 9, not 0/);
+  });
+
   it('costs 64 bytes per PFN: 1.5625 % of memory', () => {
     const mm = new Memmap({ layout: new StructPageLayout(), memory: 1024 * MiB });
     const b = mm.bytes();

@@ -47,6 +47,12 @@ export function memmap_check(mm: Memmap): void {
             throw new VmBug(`memmap_check: pfn ${pfn + j} inside free block ${pfn}/${order} is also in use`);
           }
         }
+        if (layout.free_page_bad_reason !== undefined) {
+          for (let j = 0; j < n; j++) {
+            const bad = layout.free_page_bad_reason(pfn + j);
+            if (bad !== null) throw new VmBug(`memmap_check: free pfn ${pfn + j} (block ${pfn}/${order}): ${bad}`);
+          }
+        }
         heads++;
         free += n;
         pfn += n;

@@ -79,6 +79,12 @@ export interface Layout extends BuddyStore {
    */
   folio_create_bulk?(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void;
   object_destroy(type: PageType, id: number): void;
+  /**
+   * page_bad_reason() for a free page (CONFIG_DEBUG_VM's free_page_is_bad()): what in its descriptor
+   * differs from the pristine state object_destroy() leaves (a free block's first page may carry its
+   * buddy marks), or null. memmap_check() asks it of every free PFN when the layout has it.
+   */
+  free_page_bad_reason?(pfn: number): string | null;
   /** page_folio()/compound_head() without counting: the id of the object that holds pfn, or -1. */
   page_object(pfn: number): number;
   page_type(pfn: number): PageType;
