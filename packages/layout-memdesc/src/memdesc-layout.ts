@@ -7,14 +7,17 @@ import {
   PageType,
   SectionArray,
   field_handle,
+  field_set_each,
   memdesc_subtype_of,
   memdesc_tag_of,
   page_type_is_folio,
   page_type_of_subtype,
+  type AnonRmapWrite,
   type CoreFolioFields,
   type FieldDecl,
   type Layout,
   type LayoutBytes,
+  type NewAnonRmap,
   type PfnSpace,
   type PlacementResult,
 } from '@foliolab/memmap';
@@ -289,16 +292,57 @@ export class MemdescLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    // n folio_create_small() calls, the descriptors taken (and zeroed) in one go. The memdesc word is
-    // written whole: buddy_clear() would only have zeroed it first.
+    this.create_bulk(type, pfns, n, out, this.init0Off, this.init0Val, -1, 0, 0, 0);
+  }
+
+  folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
+    const w = this.anon_words(anon.writes);
+    const lo = anon.index | 0;
+    this.create_bulk(PageType.anon, pfns, n, out, w.offs, w.vals, w.pageMapcount, lo, (anon.index - (lo >>> 0)) / TWO32, 1);
+    for (const x of w.later) field_set_each(x.handle, x.unit === 'page' ? pfns : out, n, x.value);
+  }
+
+  /**
+   * The descriptor words an order-0 anon folio ends with: the declared init words, each replaced by the
+   * rmap write to the same word, and the rmap writes to other descriptor words; the value of the
+   * 32-byte page's _mapcount; `later`, the writes elsewhere. Kept while the writes and placements stay.
+   */
+  private anon_words(writes: readonly AnonRmapWrite[]): { offs: Int32Array; vals: Int32Array; pageMapcount: number; later: AnonRmapWrite[] } {
+    const c = this.anonCache;
+    if (c !== null && c.writes === writes && c.init === this.init0Off) return c;
+    const offs = Array.from(this.init0Off);
+    const vals = Array.from(this.init0Val);
+    const later: AnonRmapWrite[] = [];
+    let pageMapcount = -1;
+    for (const x of writes) {
+      if (x.unit === 'folio' && x.handle.chunks === this.folioArena.chunks) {
+        const at = offs.indexOf(x.handle.off);
+        if (at >= 0) vals[at] = x.value;
+        else {
+          offs.push(x.handle.off);
+          vals.push(x.value);
+        }
+      } else if (x.unit === 'page' && x.handle.chunks === this.pages.chunks && x.handle.off === this.rm) pageMapcount = x.value;
+      else later.push(x);
+    }
+    this.anonCache = { writes, init: this.init0Off, offs: Int32Array.from(offs), vals: Int32Array.from(vals), pageMapcount, later };
+    return this.anonCache;
+  }
+
+  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; offs: Int32Array; vals: Int32Array; pageMapcount: number; later: AnonRmapWrite[] } | null = null;
+
+  /**
+   * n folio_create_small() calls, the descriptors taken (and zeroed) in one go, with _refcount = 1 and
+   * folio->index = idxLo + i * step (high word idxHi; all 0: not set). The memdesc word is written
+   * whole: buddy_clear() would only have zeroed it first.
+   */
+  private create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, off: Int32Array, val: Int32Array, pageMapcount: number, idxLo: number, idxHi: number, step: number): void {
     const arena = this.folioArena;
     arena.alloc_bulk(n, out);
     const stride = arena.size >>> 2;
     const chunks = arena.chunks;
     const mapping = type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
     const tag = type === PageType.anon ? MemdescTag.anon : type === PageType.ksm ? MemdescTag.ksm : MemdescTag.file;
-    const off = this.init0Off;
-    const val = this.init0Val;
     const pages = this.pages.chunks;
     const rw = this.rw;
     const rl = this.rl;
@@ -315,6 +359,8 @@ export class MemdescLayout implements Layout {
       c[b + FOLIO.nr] = 1;
       c[b + FOLIO.mapcount] = -1;
       c[b + FOLIO.refcount] = 1;
+      c[b + FOLIO.index] = (idxLo + i * step) | 0;
+      c[b + FOLIO.index + 1] = idxHi;
       if (mapping !== 0) c[b + FOLIO.mapping] = mapping;
       for (let j = 0; j < off.length; j++) c[b + off[j]!] = val[j]!;
       const addr = base + id * size;
@@ -323,7 +369,7 @@ export class MemdescLayout implements Layout {
       const k = (pfn & 0x7fff) * rw;
       p[k + rl] = low | tag;
       p[k + rh] = (addr - low) / TWO32;
-      if (rm >= 0) p[k + rm] = -1;
+      if (rm >= 0) p[k + rm] = pageMapcount;
     }
     this.liveByType[type]! += n;
   }

@@ -8,13 +8,16 @@ import {
   SectionArray,
   STRUCT_PAGE_SIZE,
   field_handle,
+  field_set_each,
   units_run,
   page_type_is_folio,
+  type AnonRmapWrite,
   type CoreFolioFields,
   type FieldDecl,
   type FieldHandle,
   type Layout,
   type LayoutBytes,
+  type NewAnonRmap,
   type PfnSpace,
   type PlacementResult,
 } from '@foliolab/memmap';
@@ -61,6 +64,7 @@ const W = STRUCT_PAGE_SIZE / 4;
 // object_destroy() clears a record in 16 straight-line stores.
 if (W !== 16) throw new Error(`struct page: ${STRUCT_PAGE_SIZE} bytes, the layout is written for 64`);
 const TYPE_SHIFT = 24;
+const TWO32 = 0x1_0000_0000;
 
 /** Top byte of page_type for typed pages (include/linux/page-flags.h, enum pagetype). */
 export const PGTY = { buddy: 0xf0, offline: 0xf1, table: 0xf2, guard: 0xf3, hugetlb: 0xf4, slab: 0xf5, zsmalloc: 0xf6, unaccepted: 0xf7 } as const;
@@ -302,15 +306,59 @@ export class StructPageLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    // One pass over each struct page: buddy_clear(), the order-0 object_create() above, _refcount = 1.
-    // The common placement (at most one declared word in struct page, such as _mapcount) is written in
-    // the same pass; more words and extra arrays get passes of their own, which is cheaper than a loop
-    // over the declared slots inside this one.
+    this.create_bulk(type, pfns, n, out, this.init0Slot, this.init0Val, 0, 0, 0);
+    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
+  }
+
+  folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
+    const w = this.anon_words(anon.writes);
+    const lo = anon.index | 0;
+    this.create_bulk(PageType.anon, pfns, n, out, w.slots, w.vals, lo, (anon.index - (lo >>> 0)) / TWO32, 1);
+    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
+    // Writes outside struct page (extra arrays) come after the init values, as they would one by one.
+    for (const x of w.later) field_set_each(x.handle, x.unit === 'page' ? pfns : out, n, x.value);
+  }
+
+  /**
+   * The words an order-0 anon folio ends with in struct page: the declared init words, each replaced
+   * by the rmap write to the same word, and the rmap writes to other words of struct page; `later`,
+   * the writes elsewhere. Kept while the writes and the placements stay the same objects.
+   */
+  private anon_words(writes: readonly AnonRmapWrite[]): { slots: Int32Array; vals: Int32Array; later: AnonRmapWrite[] } {
+    const c = this.anonCache;
+    if (c !== null && c.writes === writes && c.init === this.init0Slot) return c;
+    const slots = Array.from(this.init0Slot);
+    const vals = Array.from(this.init0Val);
+    const later: AnonRmapWrite[] = [];
+    for (const x of writes) {
+      // Folio ids are PFNs here: a per-page and a per-folio field in struct page are the same record.
+      if (x.handle.chunks !== this.pages.chunks) {
+        later.push(x);
+        continue;
+      }
+      const at = slots.indexOf(x.handle.off);
+      if (at >= 0) vals[at] = x.value;
+      else {
+        slots.push(x.handle.off);
+        vals.push(x.value);
+      }
+    }
+    this.anonCache = { writes, init: this.init0Slot, slots: Int32Array.from(slots), vals: Int32Array.from(vals), later };
+    return this.anonCache;
+  }
+
+  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; slots: Int32Array; vals: Int32Array; later: AnonRmapWrite[] } | null = null;
+
+  /**
+   * One pass over each struct page: buddy_clear(), the order-0 object_create(), _refcount = 1,
+   * folio->index = idxLo + i * step (high word idxHi; all 0 for a folio that is not anon yet: pristine).
+   * One declared word (the common case, such as _mapcount) is written in the same pass; more get a
+   * pass of their own, which is cheaper than a loop over the slots inside this one.
+   */
+  private create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, slots: Int32Array, vals: Int32Array, idxLo: number, idxHi: number, step: number): void {
     const chunks = this.pages.chunks;
     const hi = type << TYPE_SHIFT;
     const mapping = folio_mapping_bits(type);
-    const slots = this.init0Slot;
-    const vals = this.init0Val;
     // With no declared word, _mapcount gets its reset value again (buddy_clear() just wrote it).
     const s0 = slots.length === 1 ? slots[0]! : SLOT.mapcount;
     const v0 = slots.length === 1 ? vals[0]! : -1;
@@ -320,12 +368,15 @@ export class StructPageLayout implements Layout {
       const p0 = pfns[i]!;
       const r = units_run(pfns, i, Math.min(n - i, 0x8000 - (p0 & 0x7fff)));
       const a = chunks[p0 >>> 15]!;
+      const l0 = idxLo + i * step;
       for (let j = 0, k = (p0 & 0x7fff) * W; j < r; j++, k += W) {
         a[k + SLOT.page_type] = -1;
         a[k + SLOT.private] = 0;
         a[k + SLOT.lru_next] = 0;
         a[k + SLOT.flags_hi] = hi;
         if (mapping !== 0) a[k + SLOT.mapping] = mapping;
+        a[k + SLOT.index] = (l0 + j * step) | 0;
+        a[k + SLOT.index + 1] = idxHi;
         a[k + s0] = v0;
         a[k + SLOT.refcount] = 1;
         out[i + j] = p0 + j;
@@ -340,7 +391,6 @@ export class StructPageLayout implements Layout {
         for (let j = 0; j < slots.length; j++) a[k + slots[j]!] = vals[j]!;
       }
     }
-    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
   }
 
   /** An order-0 folio's declared fields that live in extra arrays get their init values. */

@@ -2,7 +2,7 @@ export * from './constants.js';
 export * from './page-flags.js';
 export * from './memdesc.js';
 export * from './field.js';
-export type { BuddyStore, CoreFolioFields, Layout, LayoutBytes, LayoutFactory, PfnSpace } from './layout.js';
+export type { AnonRmapWrite, BuddyStore, CoreFolioFields, Layout, LayoutBytes, LayoutFactory, NewAnonRmap, PfnSpace } from './layout.js';
 export { BuddyAllocator, PCP_FLAG, PCP_ORDERS, PCP_BATCH, PCP_HIGH } from './buddy.js';
 export { Memmap, MemmapError, VmBug, type MemmapOptions, type MemmapCounters } from './memmap.js';
 export { memmap_check } from './check.js';

@@ -1,6 +1,20 @@
 import type { FieldDecl, FieldHandle, PlacementResult } from './field.js';
 import type { PageType, PageTypeName } from './memdesc.js';
 
+/** One declared field that folio_add_new_anon_rmap() sets on a new order-0 folio: per-page fields are indexed by PFN, per-folio fields by folio id. */
+export interface AnonRmapWrite {
+  readonly handle: FieldHandle;
+  readonly unit: 'page' | 'folio';
+  readonly value: number;
+}
+
+/** What a batch of new order-0 anonymous folios gets from folio_add_new_anon_rmap() (__folio_set_anon() and the policy's fields). */
+export interface NewAnonRmap {
+  /** folio->index of the first folio (linear_page_index()); folio i gets index + i. */
+  readonly index: number;
+  readonly writes: readonly AnonRmapWrite[];
+}
+
 /**
  * Per-page state of the buddy allocator. A free block's first page records the block's order and
  * its position on the free list; the other pages of the block are untouched (the kernel's
@@ -78,6 +92,13 @@ export interface Layout extends BuddyStore {
    * object_create(type, pfn, 1) and core.refcount = 1, page by page.
    */
   folio_create_bulk?(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void;
+  /**
+   * Optional: folio_create_bulk(PageType.anon, ...) that also makes, in the same pass, what
+   * folio_add_new_anon_rmap() writes on each new folio: folio->index = anon.index + i (never across a
+   * multiple of 2^32 pages: the caller takes the generic path then) and every field of anon.writes.
+   * The state must be exactly that of folio_create_bulk() followed by those writes.
+   */
+  folio_create_bulk_anon?(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void;
   object_destroy(type: PageType, id: number): void;
   /**
    * page_bad_reason() for a free page (CONFIG_DEBUG_VM's free_page_is_bad()): what in its descriptor

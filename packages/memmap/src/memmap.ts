@@ -1,7 +1,7 @@
 import { BuddyAllocator } from './buddy.js';
 import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
-import { field_add, field_get, field_set, type FieldDecl, type PlacementResult } from './field.js';
-import type { CoreFolioFields, Layout, LayoutBytes } from './layout.js';
+import { field_add, field_get, field_set, field_set_each, field_set_word, type FieldDecl, type PlacementResult } from './field.js';
+import type { CoreFolioFields, Layout, LayoutBytes, NewAnonRmap } from './layout.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
 import { PG_head } from './page-flags.js';
 
@@ -22,6 +22,8 @@ export class MemmapError extends Error {
     this.name = 'MemmapError';
   }
 }
+
+const TWO32 = 0x1_0000_0000;
 
 /** Kernel bug detected by a debug check (VM_BUG_ON and friends). */
 export class VmBug extends Error {
@@ -130,12 +132,21 @@ export class Memmap {
    * alloc_pages_bulk() for order-0 folios: up to n folios of `type`, each with one reference, their ids
    * in out[0..). The state and counters are those of that many folio_alloc(0, type) calls; it stops
    * short (never failing) where the per-cpu list runs dry for good, and folio_alloc() takes over.
+   * With `anon` (anon folios only), each folio also gets what folio_add_new_anon_rmap() writes on it
+   * (index, the policy's fields), made while the folio is built when the layout can
+   * (folio_create_bulk_anon), so that the fault batch writes each struct page once.
    */
-  folio_alloc_bulk(n: number, type: PageType, out: Int32Array, pfns: Int32Array = out): number {
+  folio_alloc_bulk(n: number, type: PageType, out: Int32Array, pfns: Int32Array = out, anon?: NewAnonRmap): number {
     if (!page_type_is_folio(type)) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} is not a folio type`);
+    if (anon !== undefined && type !== PageType.anon) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} folios have no anon rmap`);
     const layout = this.layout;
     let got: number;
-    if (layout.folio_create_bulk !== undefined) {
+    // The fused build needs index + i to keep its high word: below a multiple of 2^32 pages.
+    const fused = anon !== undefined && layout.folio_create_bulk_anon !== undefined && (anon.index % TWO32) + n <= TWO32;
+    if (fused) {
+      got = this.buddy.alloc_bulk(n, pfns, false);
+      layout.folio_create_bulk_anon!(pfns, got, out, anon!);
+    } else if (layout.folio_create_bulk !== undefined) {
       // The layout clears the buddy marks in the same pass as it builds the folios.
       got = this.buddy.alloc_bulk(n, pfns, false);
       layout.folio_create_bulk(type, pfns, got, out);
@@ -147,6 +158,17 @@ export class Memmap {
         field_set(ref, f, 1);
         out[i] = f;
       }
+    }
+    if (anon !== undefined && !fused) {
+      // The generic path: what folio_create_bulk_anon() makes in its own pass.
+      const ih = this.core.index;
+      for (let i = 0; i < got; i++) {
+        const idx = anon.index + i;
+        const lo = idx | 0;
+        field_set_word(ih, out[i]!, 0, lo);
+        field_set_word(ih, out[i]!, 1, (idx - (lo >>> 0)) / TWO32);
+      }
+      for (const w of anon.writes) field_set_each(w.handle, w.unit === 'page' ? pfns : out, got, w.value);
     }
     this.pagesByType[PageType.buddy]! -= got;
     this.pagesByType[type]! += got;

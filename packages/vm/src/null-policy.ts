@@ -1,4 +1,4 @@
-import type { Memmap, PlacementResult } from '@foliolab/memmap';
+import type { AnonRmapWrite, Memmap, PlacementResult } from '@foliolab/memmap';
 import { policy_stats, type MapcountPolicy, type PolicyClaims } from './policy.js';
 
 /**
@@ -16,6 +16,9 @@ export class NoMapcountPolicy implements MapcountPolicy {
   attach(): void {}
   folio_add_new_anon_rmap(): void {}
   folio_add_new_anon_rmap_batch(): void {}
+  new_anon_rmap_writes(): readonly AnonRmapWrite[] {
+    return [];
+  }
   folio_add_rmap_ptes(): void {}
   folio_remove_rmap_ptes(): boolean {
     return false;

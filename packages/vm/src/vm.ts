@@ -12,6 +12,7 @@ import {
   field_set_word,
   is_refusal,
   units_run,
+  type AnonRmapWrite,
   type CoreFolioFields,
   type FieldHandle,
   type Layout,
@@ -181,7 +182,16 @@ export class Vm {
       folio_entries_in_vma: (folio, vma) => this.folio_entries_in_vma(folio, vma),
     };
     this.policy.attach(env);
+    const writes = this.policy.folio_add_new_anon_rmap_batch !== undefined ? this.policy.new_anon_rmap_writes?.() : undefined;
+    this.anonRmap = writes === undefined ? null : { index: 0, writes };
   }
+
+  /**
+   * The policy's writes for a new order-0 anon folio, handed to folio_alloc_bulk() with each batch's
+   * first index (one object, reused: the layout keeps what it derived from `writes` while it is the
+   * same array). null: the policy makes them itself, in its batch call.
+   */
+  private readonly anonRmap: { index: number; writes: readonly AnonRmapWrite[] } | null;
 
   // ------------------------------------------------------------------ processes
 
@@ -628,10 +638,13 @@ export class Vm {
   private do_anonymous_page_batch(mm: Mm, vma: Vma, va: number, slot: number, idx: number, n: number): number {
     const folios = this.batchFolios;
     const pfns = this.batchPfns;
-    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns);
+    const pgoff = vma.page_index(va);
+    // With the policy's writes, the memmap builds each folio with its index and mapcount in one pass.
+    const fused = this.anonRmap;
+    if (fused !== null) fused.index = pgoff;
+    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns, fused ?? undefined);
     if (got === 0) return 0;
     if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
-    const pgoff = vma.page_index(va);
     const lo = pgoff | 0;
     const hi = (pgoff - (lo >>> 0)) / TWO32;
     const ih = this.core.index;
@@ -645,10 +658,11 @@ export class Vm {
     let sec = -1;
     let pae: Uint8Array = NO_PAE;
     let ptes: Int32Array = NO_PTES;
-    // folio->index (__folio_set_anon()), run by run of consecutive folios in one index chunk: inside a
-    // run every address is computed, not loaded. Folio ids come in any order (memdesc's descriptor
-    // slab hands out a freed range backwards), so this pass is apart from the PFN-indexed one below.
-    for (let i = 0; i < got; ) {
+    // Unless the memmap made it: folio->index (__folio_set_anon()), run by run of consecutive folios in
+    // one index chunk: inside a run every address is computed, not loaded. Folio ids come in any order
+    // (memdesc's descriptor slab hands out a freed range backwards), so this pass is apart from the
+    // PFN-indexed one below.
+    if (fused === null) for (let i = 0; i < got; ) {
       const f0 = folios[i]!;
       const r = units_run(folios, i, Math.min(got - i, imask + 1 - (f0 & imask)));
       const c = ichunks[f0 >>> ishift]!;
@@ -687,10 +701,11 @@ export class Vm {
       for (let j = 0; j < r; j++) ent[e0 + j] = pte0 + j * 16;
       i += r;
     }
-    // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages.
-    if ((lo >>> 0) + got > TWO32) for (let i = 0; i < got; i++) this.folio_set_index(folios[i]!, pgoff + i);
+    // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages
+    // (the memmap's fused build does not take it so: it goes the generic way then).
+    if (fused === null && (lo >>> 0) + got > TWO32) for (let i = 0; i < got; i++) this.folio_set_index(folios[i]!, pgoff + i);
     const policy = this.policy;
-    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, pfns, got, vma, slot);
+    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, pfns, got, vma, slot, fused !== null);
     else for (let i = 0; i < got; i++) policy.folio_add_new_anon_rmap(folios[i]!, RMAP_PTE, vma, slot);
     mm.rssAnon += got;
     this.metrics.faults.total += got;
