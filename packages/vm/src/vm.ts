@@ -890,9 +890,12 @@ export class Vm {
    */
   unmap_ptes_of(mm: Mm, vma: Vma, slot: number, folio: number, pfn: number, n: number): void {
     const head = this.memmap.folio_pfn(folio);
-    const nr = this.memmap.folio_nr_pages(folio);
+    this.unmap_ptes_known(mm, vma, slot, folio, pfn, n, head, this.memmap.folio_nr_pages(folio), this.memmap.folio_type(folio) === PageType.anon);
+  }
+
+  /** unmap_ptes_of() for a caller that has already read the folio's head, size and type. */
+  private unmap_ptes_known(mm: Mm, vma: Vma, slot: number, folio: number, pfn: number, n: number, head: number, nr: number, anon: boolean): void {
     const large = nr > 1;
-    const anon = this.memmap.folio_type(folio) === PageType.anon;
     this.oracle.unmap_ptes(pfn, n, head, large || !anon, mm.id);
     const partial = this.policy.folio_remove_rmap_ptes(folio, pfn, n, vma, slot);
     if (large && anon) this.after_large_remove(folio, head, nr, partial);
@@ -1004,13 +1007,17 @@ export class Vm {
       }
       const folio = this.memmap.page_folio(pfn);
       const head = this.memmap.folio_pfn(folio);
-      const fend = head + this.memmap.folio_nr_pages(folio);
+      const nr = this.memmap.folio_nr_pages(folio);
       let n = 1;
-      while (idx + n < last && pfn + n < fend && ent[idx + n]! >>> 4 === pfn + n && ent[idx + n] !== 0) n++;
-      ent.fill(0, idx, idx + n);
-      if (this.memmap.folio_type(folio) === PageType.anon) mm.rssAnon -= n;
+      if (nr > 1) {
+        const fend = head + nr;
+        while (idx + n < last && pfn + n < fend && ent[idx + n]! >>> 4 === pfn + n && ent[idx + n] !== 0) n++;
+        ent.fill(0, idx, idx + n);
+      } else ent[idx] = 0;
+      const anon = this.memmap.folio_type(folio) === PageType.anon;
+      if (anon) mm.rssAnon -= n;
       else mm.rssFile -= n;
-      this.unmap_ptes_of(mm, vma, slot, folio, pfn, n);
+      this.unmap_ptes_known(mm, vma, slot, folio, pfn, n, head, nr, anon);
       idx += n;
     }
   }
