@@ -74,7 +74,7 @@ await section('vm: simulated 4 KiB anon faults vs the host kernel (budget >= 100
   const host = runs.map((r) => r.hostPagesPerSec);
   const cal = { ...runs[0]!.calibration!, host: runs[0]!.hostPagesPerSec };
   const out: Figure[] = [
-    { name: 'host kernel first-touch faults (pages/s, in each composition\'s process), lowest', value: Math.min(...host), unit: '/s' },
+    { name: 'host kernel first-touch faults (pages/s; in each composition\'s process the faster of a measurement before and after it), lowest', value: Math.min(...host), unit: '/s' },
     { name: 'host kernel first-touch faults, highest', value: Math.max(...host), unit: '/s' },
     { name: 'calibration loop (free stack + struct page + PTE, nothing else), first pass', value: cal.cold, unit: '/s' },
     { name: 'calibration loop, x host kernel, first pass', value: cal.cold / cal.host, unit: 'x' },
