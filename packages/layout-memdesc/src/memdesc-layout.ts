@@ -6,12 +6,15 @@ import {
   PG_head,
   PageType,
   SectionArray,
+  anon_record_words,
+  anon_writes_make,
   field_handle,
-  field_set_each,
+  u64_hi,
   memdesc_subtype_of,
   memdesc_tag_of,
   page_type_is_folio,
   page_type_of_subtype,
+  type AnonRecordWords,
   type AnonRmapWrite,
   type CoreFolioFields,
   type FieldDecl,
@@ -297,39 +300,29 @@ export class MemdescLayout implements Layout {
 
   folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
     const w = this.anon_words(anon.writes);
-    const lo = anon.index | 0;
-    this.create_bulk(PageType.anon, pfns, n, out, w.offs, w.vals, w.pageMapcount, lo, (anon.index - (lo >>> 0)) / TWO32, 1);
-    for (const x of w.later) field_set_each(x.handle, x.unit === 'page' ? pfns : out, n, x.value);
+    this.create_bulk(PageType.anon, pfns, n, out, w.words.off, w.words.val, w.pageMapcount, anon.index | 0, u64_hi(anon.index), 1);
+    anon_writes_make(w.words.later, pfns, out, n);
   }
 
   /**
-   * The descriptor words an order-0 anon folio ends with: the declared init words, each replaced by the
-   * rmap write to the same word, and the rmap writes to other descriptor words; the value of the
-   * 32-byte page's _mapcount; `later`, the writes elsewhere. Kept while the writes and placements stay.
+   * The folio descriptor words of a new anon folio (anon_record_words()) and the value of the 32-byte
+   * page's _mapcount (-1 unless a write sets it), kept while the writes and placements stay the same.
    */
-  private anon_words(writes: readonly AnonRmapWrite[]): { offs: Int32Array; vals: Int32Array; pageMapcount: number; later: AnonRmapWrite[] } {
+  private anon_words(writes: readonly AnonRmapWrite[]): { words: AnonRecordWords; pageMapcount: number } {
     const c = this.anonCache;
     if (c !== null && c.writes === writes && c.init === this.init0Off) return c;
-    const offs = Array.from(this.init0Off);
-    const vals = Array.from(this.init0Val);
-    const later: AnonRmapWrite[] = [];
-    let pageMapcount = -1;
-    for (const x of writes) {
-      if (x.unit === 'folio' && x.handle.chunks === this.folioArena.chunks) {
-        const at = offs.indexOf(x.handle.off);
-        if (at >= 0) vals[at] = x.value;
-        else {
-          offs.push(x.handle.off);
-          vals.push(x.value);
-        }
-      } else if (x.unit === 'page' && x.handle.chunks === this.pages.chunks && x.handle.off === this.rm) pageMapcount = x.value;
-      else later.push(x);
-    }
-    this.anonCache = { writes, init: this.init0Off, offs: Int32Array.from(offs), vals: Int32Array.from(vals), pageMapcount, later };
+    const pageMapcount = (x: AnonRmapWrite) => x.unit === 'page' && x.handle.chunks === this.pages.chunks && x.handle.off === this.rm;
+    const words = anon_record_words(
+      this.init0Off,
+      this.init0Val,
+      writes.filter((x) => !pageMapcount(x)),
+      (x) => x.unit === 'folio' && x.handle.chunks === this.folioArena.chunks,
+    );
+    this.anonCache = { writes, init: this.init0Off, words, pageMapcount: writes.find(pageMapcount)?.value ?? -1 };
     return this.anonCache;
   }
 
-  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; offs: Int32Array; vals: Int32Array; pageMapcount: number; later: AnonRmapWrite[] } | null = null;
+  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; words: AnonRecordWords; pageMapcount: number } | null = null;
 
   /**
    * n folio_create_small() calls, the descriptors taken (and zeroed) in one go, with _refcount = 1 and

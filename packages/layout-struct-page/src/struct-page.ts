@@ -7,10 +7,13 @@ import {
   PageType,
   SectionArray,
   STRUCT_PAGE_SIZE,
+  anon_record_words,
+  anon_writes_make,
   field_handle,
-  field_set_each,
+  u64_hi,
   units_run,
   page_type_is_folio,
+  type AnonRecordWords,
   type AnonRmapWrite,
   type CoreFolioFields,
   type FieldDecl,
@@ -64,7 +67,6 @@ const W = STRUCT_PAGE_SIZE / 4;
 // object_destroy() clears a record in 16 straight-line stores.
 if (W !== 16) throw new Error(`struct page: ${STRUCT_PAGE_SIZE} bytes, the layout is written for 64`);
 const TYPE_SHIFT = 24;
-const TWO32 = 0x1_0000_0000;
 
 /** Top byte of page_type for typed pages (include/linux/page-flags.h, enum pagetype). */
 export const PGTY = { buddy: 0xf0, offline: 0xf1, table: 0xf2, guard: 0xf3, hugetlb: 0xf4, slab: 0xf5, zsmalloc: 0xf6, unaccepted: 0xf7 } as const;
@@ -312,42 +314,26 @@ export class StructPageLayout implements Layout {
 
   folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
     const w = this.anon_words(anon.writes);
-    const lo = anon.index | 0;
-    this.create_bulk(PageType.anon, pfns, n, out, w.slots, w.vals, lo, (anon.index - (lo >>> 0)) / TWO32, 1);
+    this.create_bulk(PageType.anon, pfns, n, out, w.off, w.val, anon.index | 0, u64_hi(anon.index), 1);
     if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
     // Writes outside struct page (extra arrays) come after the init values, as they would one by one.
-    for (const x of w.later) field_set_each(x.handle, x.unit === 'page' ? pfns : out, n, x.value);
+    anon_writes_make(w.later, pfns, out, n);
   }
 
   /**
-   * The words an order-0 anon folio ends with in struct page: the declared init words, each replaced
-   * by the rmap write to the same word, and the rmap writes to other words of struct page; `later`,
-   * the writes elsewhere. Kept while the writes and the placements stay the same objects.
+   * The struct page words of a new anon folio (anon_record_words()), kept while the writes and the
+   * placements stay the same objects. Folio ids are PFNs here: a per-page and a per-folio field in
+   * struct page are the same record.
    */
-  private anon_words(writes: readonly AnonRmapWrite[]): { slots: Int32Array; vals: Int32Array; later: AnonRmapWrite[] } {
+  private anon_words(writes: readonly AnonRmapWrite[]): AnonRecordWords {
     const c = this.anonCache;
-    if (c !== null && c.writes === writes && c.init === this.init0Slot) return c;
-    const slots = Array.from(this.init0Slot);
-    const vals = Array.from(this.init0Val);
-    const later: AnonRmapWrite[] = [];
-    for (const x of writes) {
-      // Folio ids are PFNs here: a per-page and a per-folio field in struct page are the same record.
-      if (x.handle.chunks !== this.pages.chunks) {
-        later.push(x);
-        continue;
-      }
-      const at = slots.indexOf(x.handle.off);
-      if (at >= 0) vals[at] = x.value;
-      else {
-        slots.push(x.handle.off);
-        vals.push(x.value);
-      }
-    }
-    this.anonCache = { writes, init: this.init0Slot, slots: Int32Array.from(slots), vals: Int32Array.from(vals), later };
-    return this.anonCache;
+    if (c !== null && c.writes === writes && c.init === this.init0Slot) return c.words;
+    const words = anon_record_words(this.init0Slot, this.init0Val, writes, (x) => x.handle.chunks === this.pages.chunks);
+    this.anonCache = { writes, init: this.init0Slot, words };
+    return words;
   }
 
-  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; slots: Int32Array; vals: Int32Array; later: AnonRmapWrite[] } | null = null;
+  private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; words: AnonRecordWords } | null = null;
 
   /**
    * One pass over each struct page: buddy_clear(), the order-0 object_create(), _refcount = 1,

@@ -1,4 +1,4 @@
-import { field_add, field_get, field_set, field_set_each, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_set, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { policy_stats, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 export interface PerFolioOptions {
@@ -75,8 +75,8 @@ export class PerFolioPolicy implements MapcountPolicy {
     field_set(this.mc, folio, 0);
   }
 
-  folio_add_new_anon_rmap_batch(folios: Int32Array, _pfns: Int32Array, n: number, _vma?: Vma, _pt?: number, written = false): void {
-    if (!written) field_set_each(this.mc, folios, n, 0);
+  /** folio_add_new_anon_rmap() for a run of order-0 folios: the memmap wrote mapcount 0 (new_anon_rmap_writes()). */
+  folio_add_new_anon_rmap_batch(_folios: Int32Array, _pfns: Int32Array, n: number): void {
     this.stats.cacheLines += n;
   }
 

@@ -1,4 +1,4 @@
-import { field_add, field_get, field_set, field_set_each, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_set, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { RMAP_PMD, cacheline_of, cachelines_of_range, policy_stats, storage_id, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 /** mm/internal.h: the PMD-mapped bit of _nr_pages_mapped, and the mask of PTE-mapped pages. */
@@ -79,9 +79,8 @@ export class PerPagePolicy implements MapcountPolicy {
     st.cacheLines += this.folio_lines(folio);
   }
 
-  /** The order-0 case above for a run of write faults: one line of _mapcount per page. */
-  folio_add_new_anon_rmap_batch(_folios: Int32Array, pfns: Int32Array, n: number, _vma?: Vma, _pt?: number, written = false): void {
-    if (!written) field_set_each(this.mc, pfns, n, 0);
+  /** The order-0 case above for a run of write faults: one line of _mapcount per page, written by the memmap (new_anon_rmap_writes()). */
+  folio_add_new_anon_rmap_batch(_folios: Int32Array, _pfns: Int32Array, n: number): void {
     this.stats.cacheLines += n;
   }
 

@@ -1,4 +1,4 @@
-import { field_add, field_get, field_get_word, field_set, field_set_word, field_set_each, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
+import { field_add, field_get, field_get_word, field_set, field_set_word, is_refusal, type AnonRmapWrite, type FieldHandle, type Memmap, type PlacementResult } from '@foliolab/memmap';
 import { RMAP_PMD, cacheline_of, cachelines_of_range, policy_stats, storage_id, type MapcountPolicy, type PolicyClaims, type PolicyEnv, type RmapLevel, type Vma } from '@foliolab/vm';
 
 export const ENTIRELY_MAPPED = 0x800000;
@@ -191,14 +191,13 @@ export class UpstreamPolicy implements MapcountPolicy {
     st.cacheLines += this.folio_lines(folio);
   }
 
-  /** The order-0 case above for a run of write faults. */
-  folio_add_new_anon_rmap_batch(folios: Int32Array, pfns: Int32Array, n: number, _vma?: Vma, _pt?: number, written = false): void {
-    // small_idx(): the page's _mapcount, or the folio's when there are no page mapcounts.
-    if (!written) field_set_each(this.mc, this.pmc ? pfns : folios, n, 0);
+  /** The order-0 case above for a run of write faults: the memmap wrote the mapcount (new_anon_rmap_writes()). */
+  folio_add_new_anon_rmap_batch(_folios: Int32Array, _pfns: Int32Array, n: number): void {
     this.stats.cacheLines += n;
   }
 
   new_anon_rmap_writes(): readonly AnonRmapWrite[] {
+    // small_idx(): the page's _mapcount, or the folio's when there are no page mapcounts.
     return [{ handle: this.mc, unit: this.pmc ? 'page' : 'folio', value: 0 }];
   }
 

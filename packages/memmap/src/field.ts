@@ -103,6 +103,30 @@ export function field_set_word(h: FieldHandle, i: number, word: number, v: numbe
   h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off + word] = v;
 }
 
+const TWO32 = 0x1_0000_0000;
+
+/**
+ * The high word of a 64-bit value below 2^53 stored as two 32-bit slots; the low word is `v | 0`
+ * (ToInt32 is v mod 2^32, exact for such integers), so no division by 2^32 of v itself is needed.
+ */
+export function u64_hi(v: number): number {
+  return (v - ((v | 0) >>> 0)) / TWO32;
+}
+
+/** A 64-bit field (two slots, low word first), such as folio->index, set to v (below 2^53). */
+export function field_set_u64(h: FieldHandle, i: number, v: number): void {
+  const c = h.chunks[i >>> h.shift]!;
+  const k = (i & h.mask) * h.stride + h.off;
+  c[k] = v | 0;
+  c[k + 1] = u64_hi(v);
+}
+
+export function field_get_u64(h: FieldHandle, i: number): number {
+  const c = h.chunks[i >>> h.shift]!;
+  const k = (i & h.mask) * h.stride + h.off;
+  return c[k + 1]! * TWO32 + (c[k]! >>> 0);
+}
+
 export function field_handle(chunks: Int32Array[], shift: number, stride: number, off: number): FieldHandle {
   return { chunks, shift, mask: (1 << shift) - 1, stride, off };
 }

@@ -8,4 +8,5 @@ export { Memmap, MemmapError, VmBug, type MemmapOptions, type MemmapCounters } f
 export { memmap_check } from './check.js';
 export { layout_measure, type MemmapObjects, type MeasuredLayout } from './census.js';
 export { DescriptorArena, SectionArray } from './storage.js';
+export { anon_record_words, anon_writes_make, type AnonRecordWords } from './anon-rmap.js';
 export { memmap_exercise, memmap_fragment, type MemmapOp, type ExerciseResult } from './exercise.js';

@@ -1,6 +1,7 @@
+import { anon_writes_make } from './anon-rmap.js';
 import { BuddyAllocator } from './buddy.js';
 import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
-import { field_add, field_get, field_set, field_set_each, field_set_word, type FieldDecl, type PlacementResult } from './field.js';
+import { field_add, field_get, field_set, field_set_u64, type FieldDecl, type PlacementResult } from './field.js';
 import type { CoreFolioFields, Layout, LayoutBytes, NewAnonRmap } from './layout.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
 import { PG_head } from './page-flags.js';
@@ -161,14 +162,8 @@ export class Memmap {
     }
     if (anon !== undefined && !fused) {
       // The generic path: what folio_create_bulk_anon() makes in its own pass.
-      const ih = this.core.index;
-      for (let i = 0; i < got; i++) {
-        const idx = anon.index + i;
-        const lo = idx | 0;
-        field_set_word(ih, out[i]!, 0, lo);
-        field_set_word(ih, out[i]!, 1, (idx - (lo >>> 0)) / TWO32);
-      }
-      for (const w of anon.writes) field_set_each(w.handle, w.unit === 'page' ? pfns : out, got, w.value);
+      for (let i = 0; i < got; i++) field_set_u64(this.core.index, out[i]!, anon.index + i);
+      anon_writes_make(anon.writes, pfns, out, got);
     }
     this.pagesByType[PageType.buddy]! -= got;
     this.pagesByType[type]! += got;

@@ -30,12 +30,12 @@ export interface MapcountPolicy {
    * is order 0 (its one page is pfns[i]) and mapped by one PTE of table pt (a run of write faults).
    * Must leave exactly the state and stats of those n calls; without it the vm makes them one by one.
    */
-  folio_add_new_anon_rmap_batch?(folios: Int32Array, pfns: Int32Array, n: number, vma: Vma, pt: number, written?: boolean): void;
+  folio_add_new_anon_rmap_batch?(folios: Int32Array, pfns: Int32Array, n: number, vma: Vma, pt: number): void;
   /**
    * Optional, with the batch call: every field write folio_add_new_anon_rmap(RMAP_PTE) makes on an
    * order-0 folio, as constant values. The vm hands them to the memmap, which makes them while it
-   * builds the folios (one pass over each struct page); the batch call then gets `written` true and
-   * must only count (stats), not write. Asked once, when the vm is composed.
+   * builds the folios (one pass over each struct page); a policy that names them makes no writes in
+   * its batch call, only counts (stats). Asked once, when the vm is composed.
    */
   new_anon_rmap_writes?(): readonly AnonRmapWrite[];
   folio_add_rmap_ptes(folio: number, page: number, nr: number, vma: Vma, pt: number): void;

@@ -7,8 +7,9 @@ import {
   VmBug,
   field_add,
   field_get,
-  field_get_word,
   field_set,
+  field_get_u64,
+  field_set_u64,
   field_set_word,
   is_refusal,
   units_run,
@@ -72,7 +73,6 @@ const PAE = 1;
 /** mmap_base of the simulated processes (top-down allocation below it, as the x86-64 default layout). */
 export const MMAP_BASE = 0x7f00_0000_0000;
 const MMAP_MIN = 0x1_0000;
-const TWO32 = 0x1_0000_0000;
 const NO_PAE = new Uint8Array(0);
 const NO_PTES = new Int32Array(0);
 
@@ -183,15 +183,16 @@ export class Vm {
     };
     this.policy.attach(env);
     const writes = this.policy.folio_add_new_anon_rmap_batch !== undefined ? this.policy.new_anon_rmap_writes?.() : undefined;
-    this.anonRmap = writes === undefined ? null : { index: 0, writes };
+    this.anonRmap = { index: 0, writes: writes ?? [] };
   }
 
   /**
-   * The policy's writes for a new order-0 anon folio, handed to folio_alloc_bulk() with each batch's
-   * first index (one object, reused: the layout keeps what it derived from `writes` while it is the
-   * same array). null: the policy makes them itself, in its batch call.
+   * What folio_add_new_anon_rmap() writes on a batch of new order-0 folios, handed to
+   * folio_alloc_bulk(): each batch's first index, and the policy's writes when it names them (else
+   * none: its batch call makes them). One object, reused: the layout keeps what it derived from
+   * `writes` while it is the same array.
    */
-  private readonly anonRmap: { index: number; writes: readonly AnonRmapWrite[] } | null;
+  private readonly anonRmap: { index: number; writes: readonly AnonRmapWrite[] };
 
   // ------------------------------------------------------------------ processes
 
@@ -376,14 +377,11 @@ export class Vm {
   // ------------------------------------------------------------------ folio helpers
 
   folio_set_index(folio: number, idx: number): void {
-    // ToInt32 is idx mod 2^32 (exact for any integer below 2^53): no floating-point division on the fault path.
-    const lo = idx | 0;
-    field_set_word(this.core.index, folio, 0, lo);
-    field_set_word(this.core.index, folio, 1, (idx - (lo >>> 0)) / TWO32);
+    field_set_u64(this.core.index, folio, idx);
   }
 
   folio_index(folio: number): number {
-    return field_get_word(this.core.index, folio, 1) * TWO32 + (field_get_word(this.core.index, folio, 0) >>> 0);
+    return field_get_u64(this.core.index, folio);
   }
 
   /** The folio holding pfn without counting a compound_head (simulator bookkeeping, not kernel work). */
@@ -638,41 +636,17 @@ export class Vm {
   private do_anonymous_page_batch(mm: Mm, vma: Vma, va: number, slot: number, idx: number, n: number): number {
     const folios = this.batchFolios;
     const pfns = this.batchPfns;
-    const pgoff = vma.page_index(va);
-    // With the policy's writes, the memmap builds each folio with its index and mapcount in one pass.
-    const fused = this.anonRmap;
-    if (fused !== null) fused.index = pgoff;
-    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns, fused ?? undefined);
+    // The memmap builds each folio with its index (and the policy's fields) in the same pass.
+    const anon = this.anonRmap;
+    anon.index = vma.page_index(va);
+    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns, anon);
     if (got === 0) return 0;
     if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
-    const lo = pgoff | 0;
-    const hi = (pgoff - (lo >>> 0)) / TWO32;
-    const ih = this.core.index;
-    const ichunks = ih.chunks;
-    const ishift = ih.shift;
-    const imask = ih.mask;
-    const istride = ih.stride;
-    const ioff = ih.off;
     const ent = this.pt.ent;
     const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
     let sec = -1;
     let pae: Uint8Array = NO_PAE;
     let ptes: Int32Array = NO_PTES;
-    // Unless the memmap made it: folio->index (__folio_set_anon()), run by run of consecutive folios in
-    // one index chunk: inside a run every address is computed, not loaded. Folio ids come in any order
-    // (memdesc's descriptor slab hands out a freed range backwards), so this pass is apart from the
-    // PFN-indexed one below.
-    if (fused === null) for (let i = 0; i < got; ) {
-      const f0 = folios[i]!;
-      const r = units_run(folios, i, Math.min(got - i, imask + 1 - (f0 & imask)));
-      const c = ichunks[f0 >>> ishift]!;
-      const l0 = lo + i;
-      for (let j = 0, ik = (f0 & imask) * istride + ioff; j < r; j++, ik += istride) {
-        c[ik] = (l0 + j) | 0;
-        c[ik + 1] = hi;
-      }
-      i += r;
-    }
     // PageAnonExclusive, the oracle's PTE count (per-section arrays, looked up once per section) and
     // the PTE, run by run of consecutive PFNs in one section (what the allocator mostly gives). No
     // policy reads the page table, so the PTEs may be set before the rmap update.
@@ -701,11 +675,8 @@ export class Vm {
       for (let j = 0; j < r; j++) ent[e0 + j] = pte0 + j * 16;
       i += r;
     }
-    // The index's high word was taken as constant: right unless the run crosses a multiple of 2^32 pages
-    // (the memmap's fused build does not take it so: it goes the generic way then).
-    if (fused === null && (lo >>> 0) + got > TWO32) for (let i = 0; i < got; i++) this.folio_set_index(folios[i]!, pgoff + i);
     const policy = this.policy;
-    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, pfns, got, vma, slot, fused !== null);
+    if (policy.folio_add_new_anon_rmap_batch !== undefined) policy.folio_add_new_anon_rmap_batch(folios, pfns, got, vma, slot);
     else for (let i = 0; i < got; i++) policy.folio_add_new_anon_rmap(folios[i]!, RMAP_PTE, vma, slot);
     mm.rssAnon += got;
     this.metrics.faults.total += got;
