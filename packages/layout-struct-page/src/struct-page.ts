@@ -11,7 +11,7 @@ import {
   anon_writes_make,
   field_handle,
   u64_hi,
-  units_run,
+  type UnitRuns,
   page_type_is_folio,
   type AnonRecordWords,
   type AnonRmapWrite,
@@ -107,6 +107,7 @@ function folio_mapping_bits(type: PageType): number {
 export class StructPageLayout implements Layout {
   readonly name: string;
   readonly pageBytes = STRUCT_PAGE_SIZE;
+  readonly folioIdIsPfn = true;
   readonly hvo: boolean;
   private readonly pages = new SectionArray(W);
   private readonly extras: SectionArray[] = [];
@@ -307,14 +308,14 @@ export class StructPageLayout implements Layout {
     return pfn;
   }
 
-  folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    this.create_bulk(type, pfns, n, out, this.init0Slot, this.init0Val, 0, 0, 0);
+  folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, runs: UnitRuns): void {
+    this.create_bulk(type, pfns, runs, out, this.init0Slot, this.init0Val, 0, 0, 0);
     if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
   }
 
-  folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
+  folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap, runs: UnitRuns): void {
     const w = this.anon_words(anon.writes);
-    this.create_bulk(PageType.anon, pfns, n, out, w.off, w.val, anon.index | 0, u64_hi(anon.index), 1);
+    this.create_bulk(PageType.anon, pfns, runs, out, w.off, w.val, anon.index | 0, u64_hi(anon.index), 1);
     if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
     // Writes outside struct page (extra arrays) come after the init values, as they would one by one.
     anon_writes_make(w.later, pfns, out, n);
@@ -341,34 +342,40 @@ export class StructPageLayout implements Layout {
    * One declared word (the common case, such as _mapcount) is written in the same pass; more get a
    * pass of their own, which is cheaper than a loop over the slots inside this one.
    */
-  private create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, slots: Int32Array, vals: Int32Array, idxLo: number, idxHi: number, step: number): void {
+  private create_bulk(type: PageType, pfns: Int32Array, runs: UnitRuns, out: Int32Array, slots: Int32Array, vals: Int32Array, idxLo: number, idxHi: number, step: number): void {
     const chunks = this.pages.chunks;
     const hi = type << TYPE_SHIFT;
     const mapping = folio_mapping_bits(type);
     // With no declared word, _mapcount gets its reset value again (buddy_clear() just wrote it).
     const s0 = slots.length === 1 ? slots[0]! : SLOT.mapcount;
     const v0 = slots.length === 1 ? vals[0]! : -1;
-    // Run by run of consecutive PFNs in one section (what the allocator mostly gives): the struct
-    // pages of a run are consecutive records of one chunk.
-    for (let i = 0; i < n; ) {
-      const p0 = pfns[i]!;
-      const r = units_run(pfns, i, Math.min(n - i, 0x8000 - (p0 & 0x7fff)));
-      const a = chunks[p0 >>> 15]!;
-      const l0 = idxLo + i * step;
-      for (let j = 0, k = (p0 & 0x7fff) * W; j < r; j++, k += W) {
-        a[k + SLOT.page_type] = -1;
-        a[k + SLOT.private] = 0;
-        a[k + SLOT.lru_next] = 0;
-        a[k + SLOT.flags_hi] = hi;
-        if (mapping !== 0) a[k + SLOT.mapping] = mapping;
-        a[k + SLOT.index] = (l0 + j * step) | 0;
-        a[k + SLOT.index + 1] = idxHi;
-        a[k + s0] = v0;
-        a[k + SLOT.refcount] = 1;
-        out[i + j] = p0 + j;
+    const at = runs.at;
+    const n = at[runs.count]!;
+    // Run by run of consecutive PFNs (the allocator's), cut at sections: the struct pages of a piece
+    // are consecutive records of one chunk.
+    for (let q = 0; q < runs.count; q++) {
+      const end = at[q + 1]!;
+      for (let i = at[q]!; i < end; ) {
+        const p0 = pfns[i]!;
+        const r = Math.min(end - i, 0x8000 - (p0 & 0x7fff));
+        const a = chunks[p0 >>> 15]!;
+        const l0 = idxLo + i * step;
+        for (let j = 0, k = (p0 & 0x7fff) * W; j < r; j++, k += W) {
+          a[k + SLOT.page_type] = -1;
+          a[k + SLOT.private] = 0;
+          a[k + SLOT.lru_next] = 0;
+          a[k + SLOT.flags_hi] = hi;
+          if (mapping !== 0) a[k + SLOT.mapping] = mapping;
+          a[k + SLOT.index] = (l0 + j * step) | 0;
+          a[k + SLOT.index + 1] = idxHi;
+          a[k + s0] = v0;
+          a[k + SLOT.refcount] = 1;
+        }
+        i += r;
       }
-      i += r;
     }
+    // An order-0 folio's id is its PFN: nothing to write when the caller gave one array for both.
+    if (out !== pfns) out.set(pfns.subarray(0, n));
     if (slots.length > 1) {
       for (let i = 0; i < n; i++) {
         const pfn = pfns[i]!;

@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BuddyAllocator } from './buddy.js';
 import { MAX_PAGE_ORDER, PAGES_PER_SECTION } from './constants.js';
+import { UnitRuns } from './field.js';
 import type { BuddyStore } from './layout.js';
 
 /** The simplest possible store: two plain arrays. Independent of every layout. */
-function plainStore(pfns: number): BuddyStore & { order: Int32Array } {
+function plainStore(pfns: number): BuddyStore & { order: Int32Array; pos: Int32Array } {
   const order = new Int32Array(pfns).fill(-1);
   const pos = new Int32Array(pfns);
   return {
     order,
+    pos,
     buddy_mark: (p, o, i) => { order[p] = o; pos[p] = i; },
     buddy_clear: (p) => { order[p] = -1; },
     buddy_order: (p) => order[p]!,
@@ -189,6 +191,14 @@ function sequentialModel(pfns: number) {
   };
 }
 
+/** runs must be exactly the maximal runs of consecutive PFNs in out[0..got): what a scan would find. */
+function expectMaximalRuns(out: Int32Array, got: number, runs: UnitRuns): void {
+  const want: number[] = [];
+  for (let i = 0; i < got; i++) if (i === 0 || out[i] !== out[i - 1]! + 1) want.push(i);
+  want.push(got);
+  expect(Array.from(runs.at.subarray(0, runs.count + 1))).toEqual(want);
+}
+
 describe('rmqueue_bulk', () => {
   it('takes a fresh max-order block page by page and leaves the blocks that tile the rest', () => {
     const { b } = make(PAGES_PER_SECTION);
@@ -218,22 +228,29 @@ describe('rmqueue_bulk', () => {
 
   it('property: alloc_bulk(n) gives the PFNs, free blocks, splits and refills of n alloc(0) calls', () => {
     // Bulks of one or more whole batches (63, 126, 504, ...) are taken from the buddy lists in one go.
-    const op = fc.oneof(fc.integer({ min: 0, max: MAX_PAGE_ORDER }), fc.record({ bulk: fc.oneof(fc.integer({ min: 1, max: 700 }), fc.constantFrom(63, 126, 504, 512)) }));
+    const op = fc.oneof(fc.integer({ min: 0, max: MAX_PAGE_ORDER }), fc.record({ bulk: fc.oneof(fc.integer({ min: 1, max: 700 }), fc.constantFrom(63, 126, 504, 512)), runs: fc.boolean() }));
+    const runs = new UnitRuns(700);
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const { b } = make(2 * PAGES_PER_SECTION);
+        const { b, store } = make(2 * PAGES_PER_SECTION);
         b.deferred_init_all();
         const m = sequentialModel(2 * PAGES_PER_SECTION);
+        // The same calls on a second allocator, bulks made of alloc(0): the marks must end up the same.
+        const single = make(2 * PAGES_PER_SECTION);
+        single.b.deferred_init_all();
         const out = new Int32Array(700);
         let refills = 0;
         for (const o of ops) {
           if (typeof o === 'number') {
             if (o === 0 || [1, 2, 3, 9].includes(o)) refills += m.ring_empty(o) ? 1 : 0;
             expect(b.alloc(o)).toBe(m.alloc(o));
+            single.b.alloc(o);
             continue;
           }
-          const got = b.alloc_bulk(o.bulk, out);
+          for (let i = 0; i < o.bulk; i++) single.b.alloc(0);
+          const got = b.alloc_bulk(o.bulk, out, true, o.runs ? runs : null);
           expect(got).toBe(o.bulk);
+          if (o.runs) expectMaximalRuns(out, got, runs);
           for (let i = 0; i < got; i++) {
             refills += m.ring_empty(0) ? 1 : 0;
             expect(out[i]).toBe(m.alloc(0));
@@ -242,8 +259,39 @@ describe('rmqueue_bulk', () => {
         expect(b.buddyinfo()).toEqual(m.info());
         expect(b.stats.splits).toBe(m.splits());
         expect(b.stats.pcp_refills).toBe(refills);
+        // Free blocks and per-cpu blocks carry the same order and list position, taken pages none.
+        expect(store.order).toEqual(single.store.order);
+        for (let p = 0; p < 2 * PAGES_PER_SECTION; p++) if (store.order[p]! >= 0) expect(store.pos[p]).toBe(single.store.pos[p]);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('property: alloc_bulk(n, out, clear, runs) reports the maximal runs of consecutive PFNs it gave', () => {
+    // Frees in random order leave the per-cpu list and the buddy lists scattered: runs of every length.
+    const op = fc.oneof(fc.record({ alloc: fc.integer({ min: 0, max: 3 }) }), fc.record({ free: fc.nat() }), fc.record({ bulk: fc.integer({ min: 1, max: 600 }) }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const { b } = make(PAGES_PER_SECTION);
+        const held: Array<[number, number]> = [];
+        const out = new Int32Array(600);
+        const runs = new UnitRuns(600);
+        for (const o of ops) {
+          if ('alloc' in o) {
+            const p = b.alloc(o.alloc);
+            if (p >= 0) held.push([p, o.alloc]);
+          } else if ('free' in o) {
+            if (held.length === 0) continue;
+            const [p, order] = held.splice(o.free % held.length, 1)[0]!;
+            b.free(p, order);
+          } else {
+            const got = b.alloc_bulk(o.bulk, out, true, runs);
+            expectMaximalRuns(out, got, runs);
+            for (let i = 0; i < got; i++) held.push([out[i]!, 0]);
+          }
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 });

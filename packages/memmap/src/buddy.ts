@@ -1,4 +1,5 @@
 import { MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './constants.js';
+import type { UnitRuns } from './field.js';
 import type { BuddyStore } from './layout.js';
 
 /**
@@ -185,12 +186,14 @@ export class BuddyAllocator {
    * list: the caller falls back on alloc(0), which drains and fails as one call would. Returns the count.
    * With `clear` false the pages keep the marks the lists left (buddy_clear() not called): the caller
    * clears them itself before anything reads them (Layout.folio_create_bulk does, in its own pass).
+   * `runs` (room for n) receives where out[0..got) breaks into runs of consecutive PFNs.
    */
-  alloc_bulk(n: number, out: Int32Array, clear = true): number {
+  alloc_bulk(n: number, out: Int32Array, clear = true, runs: UnitRuns | null = null): number {
     const store = this.store;
     let got = 0;
+    if (runs !== null) runs.count = 0;
     while (got < n) {
-      let len = this.pcpLens[0]!;
+      const len = this.pcpLens[0]!;
       // Nothing left for a refill to find: the caller's alloc(0) makes that refill and the slow path.
       if (len === 0 && this.freePages - got - this.pcpCount === 0) break;
       if (len === 0 && n - got >= PCP_BATCH) {
@@ -200,7 +203,7 @@ export class BuddyAllocator {
         // its source block are the smallest free ones, which the next batch takes first, so they are not
         // put on the buddy lists in between (each list_add writes the struct page of a block ahead).
         const batches = Math.floor((n - got) / PCP_BATCH);
-        const k = this.rmqueue_bulk(0, batches * PCP_BATCH, out, got);
+        const k = this.rmqueue_bulk(0, batches * PCP_BATCH, out, got, runs);
         if (k === 0) break;
         if (clear) for (let i = got; i < got + k; i++) store.buddy_clear(out[i]!);
         got += k;
@@ -208,11 +211,24 @@ export class BuddyAllocator {
         continue;
       }
       if (len === 0) {
-        this.pcp_refill(0);
-        len = this.pcpLens[0]!;
-        if (len === 0) break;
+        // A last, partial batch: the refill's first n - got blocks would be pushed on the empty list and
+        // popped at once, so they go to the caller directly (their per-cpu marks are never seen), and
+        // the rest go on the list in the slots pcp_refill() gives them.
+        const batch = this.refillScratch;
+        const k = this.rmqueue_bulk(0, PCP_BATCH, batch);
+        if (k === 0) break;
+        const take = Math.min(k, n - got);
+        for (let i = 0; i < take; i++) {
+          const pfn = batch[i]!;
+          if (clear) store.buddy_clear(pfn);
+          if (runs !== null && (got + i === 0 || out[got + i - 1] !== pfn - 1)) runs.at[runs.count++] = got + i;
+          out[got + i] = pfn;
+        }
+        got += take;
+        this.pcp_add_batch(0, batch, take, k);
+        this.stats.pcp_refills++;
+        continue;
       }
-      // The ring may have grown in a refill: read it again.
       const ring = this.pcp[0]!;
       const mask = ring.length - 1;
       const start = this.pcpStart[0]!;
@@ -220,12 +236,14 @@ export class BuddyAllocator {
       for (let i = 0; i < take; i++) {
         const pfn = ring[(start + len - 1 - i) & mask]!;
         if (clear) store.buddy_clear(pfn);
+        if (runs !== null && (got + i === 0 || out[got + i - 1] !== pfn - 1)) runs.at[runs.count++] = got + i;
         out[got + i] = pfn;
       }
       got += take;
       this.pcpLens[0] = len - take;
       this.pcpCount -= take;
     }
+    if (runs !== null) runs.at[runs.count] = got;
     this.freePages -= got;
     this.stats.allocs += got;
     this.stats.pcp_hits += got;
@@ -245,36 +263,44 @@ export class BuddyAllocator {
    */
   private pcp_refill(order: number): void {
     const got = this.refillScratch;
-    let n = this.rmqueue_bulk(order, Math.max(1, PCP_BATCH >> order), got);
-    // The kernel queues the batch behind anything already there and allocates from the head: push it
-    // so that the first block the buddy lists gave is the next one taken (pcp_push, last block first).
+    const n = this.rmqueue_bulk(order, Math.max(1, PCP_BATCH >> order), got);
+    this.pcp_add_batch(order, got, 0, n);
+    this.stats.pcp_refills++;
+  }
+
+  /**
+   * Queue got[from..to) on the per-cpu list of this order. The kernel queues a batch behind anything
+   * already there and allocates from the head: it is pushed so that got[from] is the next block taken
+   * (pcp_push, last block first).
+   */
+  private pcp_add_batch(order: number, got: Int32Array, from: number, to: number): void {
     const ring = this.pcp[order]!;
     const len0 = this.pcpLens[order]!;
-    if (len0 + n > ring.length) while (n > 0) this.pcp_push(got[--n]!, order);
-    else {
-      const mask = ring.length - 1;
-      const flagged = order | PCP_FLAG;
-      const store = this.store;
-      let slot = (this.pcpStart[order]! + len0) & mask;
-      for (let i = n - 1; i >= 0; i--) {
-        const pfn = got[i]!;
-        ring[slot] = pfn;
-        store.buddy_mark(pfn, flagged, slot);
-        slot = (slot + 1) & mask;
-      }
-      this.pcpLens[order] = len0 + n;
-      this.pcpCount += n << order;
+    if (len0 + to - from > ring.length) {
+      for (let i = to - 1; i >= from; i--) this.pcp_push(got[i]!, order);
+      return;
     }
-    this.stats.pcp_refills++;
+    const mask = ring.length - 1;
+    const flagged = order | PCP_FLAG;
+    const store = this.store;
+    let slot = (this.pcpStart[order]! + len0) & mask;
+    for (let i = to - 1; i >= from; i--) {
+      const pfn = got[i]!;
+      ring[slot] = pfn;
+      store.buddy_mark(pfn, flagged, slot);
+      slot = (slot + 1) & mask;
+    }
+    this.pcpLens[order] = len0 + to - from;
+    this.pcpCount += (to - from) << order;
   }
 
   private readonly refillScratch = new Int32Array(PCP_BATCH);
 
   /**
    * The buddy-list half of rmqueue_bulk(): up to `want` blocks of this order into got[at..), in the order
-   * the lists give them. Returns how many.
+   * the lists give them, each source block's share a run of `runs` (given for order 0 only). Returns how many.
    */
-  private rmqueue_bulk(order: number, want: number, got: Int32Array, at = 0): number {
+  private rmqueue_bulk(order: number, want: number, got: Int32Array, at = 0, runs: UnitRuns | null = null): number {
     const lens = this.lens;
     let n = 0;
     while (n < want) {
@@ -291,6 +317,7 @@ export class BuddyAllocator {
       const units = 1 << (o - order);
       const take = Math.min(units, want - n);
       const first = at + n;
+      if (runs !== null && (first === 0 || got[first - 1] !== pfn - 1)) runs.at[runs.count++] = first;
       for (let i = 0; i < take; i++) got[first + i] = pfn + (i << order);
       n += take;
       // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k,

@@ -74,6 +74,26 @@ export function units_run(units: Int32Array, i: number, lim: number): number {
   return r;
 }
 
+/**
+ * Where a batch of units (PFNs) breaks into runs of consecutive values, as its producer saw them:
+ * run k is units[at[k] .. at[k + 1]), k < count, and at[count] is the batch's length. The allocator
+ * knows its runs (a split block is one), so a consumer need not find them again with units_run().
+ * Invariant: inside a run, units[i + 1] === units[i] + 1 (two runs may also be consecutive).
+ */
+export class UnitRuns {
+  at: Int32Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.at = new Int32Array(capacity + 1);
+  }
+
+  /** Room for a batch of n units (n runs at most). */
+  reserve(n: number): void {
+    if (this.at.length < n + 1) this.at = new Int32Array(n + 1);
+  }
+}
+
 /** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
 export function field_set_each(h: FieldHandle, units: Int32Array, n: number, v: number): void {
   const { chunks, shift, mask, stride, off } = h;

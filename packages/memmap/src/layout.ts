@@ -1,4 +1,4 @@
-import type { FieldDecl, FieldHandle, PlacementResult } from './field.js';
+import type { FieldDecl, FieldHandle, PlacementResult, UnitRuns } from './field.js';
 import type { PageType, PageTypeName } from './memdesc.js';
 
 /** One declared field that folio_add_new_anon_rmap() sets on a new order-0 folio: per-page fields are indexed by PFN, per-folio fields by folio id. */
@@ -73,6 +73,11 @@ export interface Layout extends BuddyStore {
   readonly name: string;
   /** Bytes of per-PFN memmap the layout allocates for every present page. */
   readonly pageBytes: number;
+  /**
+   * True when a folio's id is its head PFN (struct page: the folio is its first page). Callers of
+   * folio_alloc_bulk() may then pass one array for the folios and the PFNs.
+   */
+  readonly folioIdIsPfn?: boolean;
   attach(space: PfnSpace): void;
   /** Materialize host storage for a section (deferred memmap init). Idempotent. */
   online_section(section: number): void;
@@ -89,16 +94,17 @@ export interface Layout extends BuddyStore {
    * Optional: the anon fault batch's object_create. pfns[0..n) were just taken off the buddy
    * allocator without buddy_clear(); each becomes an order-0 folio of `type` (a folio type) with
    * _refcount 1, its id written to out[i]. The state must be exactly that of buddy_clear(pfn),
-   * object_create(type, pfn, 1) and core.refcount = 1, page by page.
+   * object_create(type, pfn, 1) and core.refcount = 1, page by page. `runs` says where pfns[0..n)
+   * breaks into runs of consecutive PFNs (the allocator's blocks).
    */
-  folio_create_bulk?(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void;
+  folio_create_bulk?(type: PageType, pfns: Int32Array, n: number, out: Int32Array, runs: UnitRuns): void;
   /**
    * Optional: folio_create_bulk(PageType.anon, ...) that also makes, in the same pass, what
    * folio_add_new_anon_rmap() writes on each new folio: folio->index = anon.index + i (never across a
    * multiple of 2^32 pages: the caller takes the generic path then) and every field of anon.writes.
    * The state must be exactly that of folio_create_bulk() followed by those writes.
    */
-  folio_create_bulk_anon?(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void;
+  folio_create_bulk_anon?(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap, runs: UnitRuns): void;
   object_destroy(type: PageType, id: number): void;
   /**
    * page_bad_reason() for a free page (CONFIG_DEBUG_VM's free_page_is_bad()): what in its descriptor

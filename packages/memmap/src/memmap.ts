@@ -1,7 +1,7 @@
 import { anon_writes_make } from './anon-rmap.js';
 import { BuddyAllocator } from './buddy.js';
 import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
-import { field_add, field_get, field_set, field_set_u64, type FieldDecl, type PlacementResult } from './field.js';
+import { UnitRuns, field_add, field_get, field_set, field_set_u64, type FieldDecl, type PlacementResult } from './field.js';
 import type { CoreFolioFields, Layout, LayoutBytes, NewAnonRmap } from './layout.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
 import { PG_head } from './page-flags.js';
@@ -61,6 +61,8 @@ export class Memmap {
   readonly debugVm: boolean;
   private readonly core: CoreFolioFields;
   private readonly placements: PlacementResult[] = [];
+  /** folio_alloc_bulk()'s runs when the caller does not ask for them. */
+  private readonly bulkRuns = new UnitRuns(64);
 
   constructor(opts: MemmapOptions) {
     let pfns = opts.pfns;
@@ -136,23 +138,25 @@ export class Memmap {
    * With `anon` (anon folios only), each folio also gets what folio_add_new_anon_rmap() writes on it
    * (index, the policy's fields), made while the folio is built when the layout can
    * (folio_create_bulk_anon), so that the fault batch writes each struct page once.
+   * `runs` (optional) receives where pfns[0..got) breaks into runs of consecutive PFNs.
    */
-  folio_alloc_bulk(n: number, type: PageType, out: Int32Array, pfns: Int32Array = out, anon?: NewAnonRmap): number {
+  folio_alloc_bulk(n: number, type: PageType, out: Int32Array, pfns: Int32Array = out, anon?: NewAnonRmap, runs: UnitRuns = this.bulkRuns): number {
     if (!page_type_is_folio(type)) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} is not a folio type`);
     if (anon !== undefined && type !== PageType.anon) throw new MemmapError('type', `${PAGE_TYPE_NAMES[type]} folios have no anon rmap`);
     const layout = this.layout;
     let got: number;
     // The fused build needs index + i to keep its high word: below a multiple of 2^32 pages.
     const fused = anon !== undefined && layout.folio_create_bulk_anon !== undefined && (anon.index % TWO32) + n <= TWO32;
+    runs.reserve(n);
     if (fused) {
-      got = this.buddy.alloc_bulk(n, pfns, false);
-      layout.folio_create_bulk_anon!(pfns, got, out, anon!);
+      got = this.buddy.alloc_bulk(n, pfns, false, runs);
+      layout.folio_create_bulk_anon!(pfns, got, out, anon!, runs);
     } else if (layout.folio_create_bulk !== undefined) {
       // The layout clears the buddy marks in the same pass as it builds the folios.
-      got = this.buddy.alloc_bulk(n, pfns, false);
-      layout.folio_create_bulk(type, pfns, got, out);
+      got = this.buddy.alloc_bulk(n, pfns, false, runs);
+      layout.folio_create_bulk(type, pfns, got, out, runs);
     } else {
-      got = this.buddy.alloc_bulk(n, pfns);
+      got = this.buddy.alloc_bulk(n, pfns, true, runs);
       const ref = this.core.refcount;
       for (let i = 0; i < got; i++) {
         const f = layout.object_create(type, pfns[i]!, 1);

@@ -65,24 +65,27 @@ export function host_fault_rate(bytes: number): number {
   return bytes / 4096 / (ns / 1e9);
 }
 
+/** The composition a fault-rate run measures: `pages` to fault, 64 MiB more for page tables. */
+function bench_compose(mkLayout: () => Layout, mkPolicy: () => MapcountPolicy, pages: number): ReturnType<typeof vm_compose> {
+  // eagerInit: the memmap is initialized before timing, as at boot, so that the loop times faults only.
+  return vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory: pages * 4096 + (64 << 20), eagerInit: true }), policy: mkPolicy(), thp: 'never' });
+}
+
 /**
- * Brings the fault path to the JIT tier it runs at in a long simulation, in a composition of its own
- * (the same layout and policy classes, so V8's optimised code and type feedback carry over) whose
- * memory is not the measured one's. Without it the measured "first pass" includes the compiler's
- * warm-up: its first 256 MiB ran at 440 ns per fault and its second at 76, against 51 from then on.
+ * Brings the fault path to the JIT tier it runs at in a long simulation: the whole measurement once,
+ * thrown away, in a composition of its own of the same size (the same layout and policy classes, so
+ * V8's optimised code and type feedback carry over; its memory is not the measured one's).
+ * A smaller warm-up is not enough: code optimised on it met branches and values it had not seen
+ * (a new section's per-PFN arrays, the allocator's fragments after munmap) and was thrown away again
+ * during the measured first pass, whose first 1.5 GiB then ran at 45-60 ns per fault against 23-25
+ * from then on.
  * Returns the composition, which the caller keeps alive: its freed host memory must not be handed to
  * the measured composition's new arrays (that would make their first touch look free).
  */
-function jit_warmup(mkLayout: () => Layout, mkPolicy: () => MapcountPolicy): Vm | null {
-  const pages = 1 << 16;
-  const c = vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory: pages * 4096 * 2, eagerInit: true }), policy: mkPolicy(), thp: 'never' });
+function jit_warmup(mkLayout: () => Layout, mkPolicy: () => MapcountPolicy, pages: number): Vm | null {
+  const c = bench_compose(mkLayout, mkPolicy, pages);
   if (!c.ok) return null;
-  const mm = c.vm.spawn('warmup');
-  for (let r = 0; r < 6; r++) {
-    const v = c.vm.mmap(mm, pages * 4096, { align: 4096 });
-    c.vm.touch(mm, v.start, pages * 4096, true);
-    c.vm.munmap(mm, v.start, pages * 4096);
-  }
+  sim_fault_rate(c.vm, pages);
   return c.vm;
 }
 
@@ -164,10 +167,8 @@ export function benchVm(opts: BenchVmOptions): BenchVmResult {
   const warmed: (Vm | null)[] = [];
   for (const [lname, mkLayout] of Object.entries(opts.layouts)) {
     for (const [pname, mkPolicy] of Object.entries(policies)) {
-      warmed.push(jit_warmup(mkLayout, mkPolicy));
-      const memory = pages * 4096 + (64 << 20);
-      // eagerInit: the memmap is initialized before timing, as at boot, so that the loop times faults only.
-      const c = vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory, eagerInit: true }), policy: mkPolicy(), thp: 'never' });
+      warmed.push(jit_warmup(mkLayout, mkPolicy, pages));
+      const c = bench_compose(mkLayout, mkPolicy, pages);
       if (!c.ok) {
         rows.push({ layout: lname, policy: pname, faultsPerSec: 0, vsHost: 0, faultsPerSecWarm: 0, vsHostWarm: 0, forkThpMs: 0, hostBytesPerPage: 0, refused: c.refusals.map((r) => `${r.field}: ${r.reason}`).join('; ') });
         continue;

@@ -12,7 +12,7 @@ import {
   field_set_u64,
   field_set_word,
   is_refusal,
-  units_run,
+  UnitRuns,
   type AnonRmapWrite,
   type CoreFolioFields,
   type FieldHandle,
@@ -625,6 +625,7 @@ export class Vm {
 
   private readonly batchFolios = new Int32Array(PTRS);
   private readonly batchPfns = new Int32Array(PTRS);
+  private readonly batchRuns = new UnitRuns(PTRS);
 
   /**
    * n order-0 anonymous write faults at va, va + 4 KiB, ... whose PTEs (in one table) are all none:
@@ -634,12 +635,14 @@ export class Vm {
    * fault at a time, which reclaims or fails as the kernel would).
    */
   private do_anonymous_page_batch(mm: Mm, vma: Vma, va: number, slot: number, idx: number, n: number): number {
-    const folios = this.batchFolios;
     const pfns = this.batchPfns;
+    // With folio ids that are PFNs (struct page), one array serves as both.
+    const folios = this.layout.folioIdIsPfn === true ? pfns : this.batchFolios;
     // The memmap builds each folio with its index (and the policy's fields) in the same pass.
     const anon = this.anonRmap;
     anon.index = vma.page_index(va);
-    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns, anon);
+    const runs = this.batchRuns;
+    const got = this.memmap.folio_alloc_bulk(n, PageType.anon, folios, pfns, anon, runs);
     if (got === 0) return 0;
     if (vma.anonVma === 0) vma.anonVma = ++this.anonVmaSeq;
     const ent = this.pt.ent;
@@ -648,11 +651,14 @@ export class Vm {
     let pae: Uint8Array = NO_PAE;
     let ptes: Int32Array = NO_PTES;
     // PageAnonExclusive, the oracle's PTE count (per-section arrays, looked up once per section) and
-    // the PTE, run by run of consecutive PFNs in one section (what the allocator mostly gives). No
-    // policy reads the page table, so the PTEs may be set before the rmap update.
-    for (let i = 0; i < got; ) {
+    // the PTE, run by run of consecutive PFNs (the allocator's runs, cut at sections). No policy reads
+    // the page table, so the PTEs may be set before the rmap update.
+    const at = runs.at;
+    for (let q = 0, i = 0; q < runs.count; ) {
       const p0 = pfns[i]!;
-      const r = units_run(pfns, i, Math.min(got - i, PFN_MASK + 1 - (p0 & PFN_MASK)));
+      const end = at[q + 1]!;
+      const r = Math.min(end - i, PFN_MASK + 1 - (p0 & PFN_MASK));
+      if (i + r === end) q++;
       if (p0 >>> PFN_SECTION_SHIFT !== sec) {
         sec = p0 >>> PFN_SECTION_SHIFT;
         pae = this.pageFlags.ensure(p0);
