@@ -6,6 +6,7 @@ import {
   PG_head,
   PageType,
   SectionArray,
+  TWO32,
   anon_record_words,
   anon_writes_make,
   field_handle,
@@ -58,7 +59,6 @@ const REC8: PageRecord = { words: 2, lo: 0, hi: 1, mapcount: -1 };
 /** 32-byte page: flags 0-1, memdesc word (or buddy_list) 2-3, _refcount 4, pad 5, private/_mapcount 6-7. */
 const REC32: PageRecord = { words: 8, lo: 2, hi: 3, mapcount: 6 };
 
-const TWO32 = 0x1_0000_0000;
 /** Undescribed words carry the subtype in bits 4-10 and the allocation order in bits 12-17 (kernelnewbies "Misc"). */
 const ORDER_SHIFT = 12;
 

@@ -308,15 +308,13 @@ export class StructPageLayout implements Layout {
     return pfn;
   }
 
-  folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, runs: UnitRuns): void {
+  folio_create_bulk(type: PageType, pfns: Int32Array, _n: number, out: Int32Array, runs: UnitRuns): void {
     this.create_bulk(type, pfns, runs, out, this.init0Slot, this.init0Val, 0, 0, 0);
-    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
   }
 
   folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap, runs: UnitRuns): void {
     const w = this.anon_words(anon.writes);
     this.create_bulk(PageType.anon, pfns, runs, out, w.off, w.val, anon.index | 0, u64_hi(anon.index), 1);
-    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
     // Writes outside struct page (extra arrays) come after the init values, as they would one by one.
     anon_writes_make(w.later, pfns, out, n);
   }
@@ -340,7 +338,8 @@ export class StructPageLayout implements Layout {
    * One pass over each struct page: buddy_clear(), the order-0 object_create(), _refcount = 1,
    * folio->index = idxLo + i * step (high word idxHi; all 0 for a folio that is not anon yet: pristine).
    * One declared word (the common case, such as _mapcount) is written in the same pass; more get a
-   * pass of their own, which is cheaper than a loop over the slots inside this one.
+   * pass of their own, which is cheaper than a loop over the slots inside this one, and so do the
+   * declared fields that live in extra arrays.
    */
   private create_bulk(type: PageType, pfns: Int32Array, runs: UnitRuns, out: Int32Array, slots: Int32Array, vals: Int32Array, idxLo: number, idxHi: number, step: number): void {
     const chunks = this.pages.chunks;
@@ -384,6 +383,7 @@ export class StructPageLayout implements Layout {
         for (let j = 0; j < slots.length; j++) a[k + slots[j]!] = vals[j]!;
       }
     }
+    if (this.init0Extra.length > 0) for (let i = 0; i < n; i++) this.init0_extras(pfns[i]!);
   }
 
   /** An order-0 folio's declared fields that live in extra arrays get their init values. */

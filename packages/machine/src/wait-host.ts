@@ -1,9 +1,8 @@
-import { Memmap, PageType, field_get, field_get_word, field_set, field_set_word } from '@foliolab/memmap';
+import { Memmap, PageType, TWO32, field_get, field_get_word, field_set, field_set_word } from '@foliolab/memmap';
 import { MemdescLayout } from '@foliolab/layout-memdesc';
 import type { WaitFolioHost } from '@foliolab/pagewait';
 import { MachineError } from './machine.js';
 
-const TWO32 = 0x1_0000_0000;
 /** x86-64 vmemmap base, high word (0xffffea0000000000). */
 const VMEMMAP_HI = 0xffffea00;
 /** Where the simulated address_space objects live, one per 1024 folios, 256 bytes apart. */

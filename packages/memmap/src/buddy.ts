@@ -218,12 +218,7 @@ export class BuddyAllocator {
         const k = this.rmqueue_bulk(0, PCP_BATCH, batch);
         if (k === 0) break;
         const take = Math.min(k, n - got);
-        for (let i = 0; i < take; i++) {
-          const pfn = batch[i]!;
-          if (clear) store.buddy_clear(pfn);
-          if (runs !== null && (got + i === 0 || out[got + i - 1] !== pfn - 1)) runs.at[runs.count++] = got + i;
-          out[got + i] = pfn;
-        }
+        for (let i = 0; i < take; i++) this.bulk_give(out, got + i, batch[i]!, clear, runs);
         got += take;
         this.pcp_add_batch(0, batch, take, k);
         this.stats.pcp_refills++;
@@ -233,21 +228,23 @@ export class BuddyAllocator {
       const mask = ring.length - 1;
       const start = this.pcpStart[0]!;
       const take = Math.min(len, n - got);
-      for (let i = 0; i < take; i++) {
-        const pfn = ring[(start + len - 1 - i) & mask]!;
-        if (clear) store.buddy_clear(pfn);
-        if (runs !== null && (got + i === 0 || out[got + i - 1] !== pfn - 1)) runs.at[runs.count++] = got + i;
-        out[got + i] = pfn;
-      }
+      for (let i = 0; i < take; i++) this.bulk_give(out, got + i, ring[(start + len - 1 - i) & mask]!, clear, runs);
       got += take;
       this.pcpLens[0] = len - take;
       this.pcpCount -= take;
     }
-    if (runs !== null) runs.at[runs.count] = got;
+    if (runs !== null) runs.end(got);
     this.freePages -= got;
     this.stats.allocs += got;
     this.stats.pcp_hits += got;
     return got;
+  }
+
+  /** One page of alloc_bulk() to its caller: out[i] = pfn, cleared when asked, noted in the runs. */
+  private bulk_give(out: Int32Array, i: number, pfn: number, clear: boolean, runs: UnitRuns | null): void {
+    if (clear) this.store.buddy_clear(pfn);
+    out[i] = pfn;
+    if (runs !== null) runs.add(out, i);
   }
 
   /**
@@ -317,8 +314,8 @@ export class BuddyAllocator {
       const units = 1 << (o - order);
       const take = Math.min(units, want - n);
       const first = at + n;
-      if (runs !== null && (first === 0 || got[first - 1] !== pfn - 1)) runs.at[runs.count++] = first;
       for (let i = 0; i < take; i++) got[first + i] = pfn + (i << order);
+      if (runs !== null) runs.add(got, first);
       n += take;
       // Splits the sequential loop makes: o - order for B, then ctz(k) for the block taken at unit k,
       // k = 1..take-1, whose sum is (take - 1) - popcount(take - 1).

@@ -1,5 +1,7 @@
 /** x86-64 defaults; every figure here is the kernel's own. */
 export const PAGE_SHIFT = 12;
+/** 2^32: the split of a 64-bit kernel word (an address, folio->index) into two 32-bit slots. */
+export const TWO32 = 0x1_0000_0000;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** MAX_PAGE_ORDER is inclusive since v6.4 (v6.8 name): the largest buddy block is 2^10 pages = 4 MiB. */
 export const MAX_PAGE_ORDER = 10;

@@ -1,3 +1,4 @@
+import { TWO32 } from './constants.js';
 /**
  * Field declarations and handles (DESIGN §2: layouts own storage, policies declare fields).
  *
@@ -92,6 +93,16 @@ export class UnitRuns {
   reserve(n: number): void {
     if (this.at.length < n + 1) this.at = new Int32Array(n + 1);
   }
+
+  /** units[i], just written, starts a run unless it continues units[i - 1]. */
+  add(units: Int32Array, i: number): void {
+    if (i === 0 || units[i - 1] !== units[i]! - 1) this.at[this.count++] = i;
+  }
+
+  /** The batch is units[0..n). */
+  end(n: number): void {
+    this.at[this.count] = n;
+  }
 }
 
 /** field_set(h, units[i], v) for i in 0..n-1: one value for a batch of folios or pages. */
@@ -123,7 +134,6 @@ export function field_set_word(h: FieldHandle, i: number, word: number, v: numbe
   h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off + word] = v;
 }
 
-const TWO32 = 0x1_0000_0000;
 
 /**
  * The high word of a 64-bit value below 2^53 stored as two 32-bit slots; the low word is `v | 0`

@@ -1,3 +1,4 @@
+import { TWO32 } from './constants.js';
 /**
  * What a page is used for, and the memdesc word that says so.
  *
@@ -121,7 +122,6 @@ export function page_type_of_subtype(s: number): PageType {
   }
 }
 
-const TWO32 = 0x1_0000_0000;
 
 /**
  * A memdesc word held as two unsigned 32-bit halves (the simulator never builds BigInts on a hot

@@ -1,6 +1,6 @@
 import { anon_writes_make } from './anon-rmap.js';
 import { BuddyAllocator } from './buddy.js';
-import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION } from './constants.js';
+import { MAX_SIM_PFNS, PAGE_SIZE, PAGES_PER_SECTION, TWO32 } from './constants.js';
 import { UnitRuns, field_add, field_get, field_set, field_set_u64, type FieldDecl, type PlacementResult } from './field.js';
 import type { CoreFolioFields, Layout, LayoutBytes, NewAnonRmap } from './layout.js';
 import { NR_PAGE_TYPES, PAGE_TYPE_NAMES, PageType, page_type_is_folio } from './memdesc.js';
@@ -24,7 +24,6 @@ export class MemmapError extends Error {
   }
 }
 
-const TWO32 = 0x1_0000_0000;
 
 /** Kernel bug detected by a debug check (VM_BUG_ON and friends). */
 export class VmBug extends Error {
