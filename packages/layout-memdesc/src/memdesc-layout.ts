@@ -141,6 +141,12 @@ export class MemdescLayout implements Layout {
     this.space = space;
   }
 
+  /** One folio descriptor per page (all order-0 folios) and one ptdesc per 512 (page tables mapping them all). */
+  descriptors_reserve(pfns: number): void {
+    this.folioArena.reserve(pfns);
+    this.arenas.ptdesc.reserve(Math.ceil(pfns / 512) + 64);
+  }
+
   online_section(section: number): void {
     this.pages.online(section);
   }

@@ -107,6 +107,12 @@ export interface Layout extends BuddyStore {
   folio_create_bulk_anon?(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap, runs: UnitRuns): void;
   object_destroy(type: PageType, id: number): void;
   /**
+   * Optional, for a machine whose memmap is made at boot (MemmapOptions.eagerInit): make room, in host
+   * memory, for the descriptors that many pages can need at most, so that faults do not pay the host
+   * for it as they go (a layout whose descriptors are allocated with the folios: memdesc).
+   */
+  descriptors_reserve?(pfns: number): void;
+  /**
    * page_bad_reason() for a free page (CONFIG_DEBUG_VM's free_page_is_bad()): what in its descriptor
    * differs from the pristine state object_destroy() leaves (a free block's first page may carry its
    * buddy marks), or null. memmap_check() asks it of every free PFN when the layout has it.

@@ -58,8 +58,12 @@ export class Memmap {
   readonly pagesByType = new Float64Array(NR_PAGE_TYPES);
   readonly counters: MemmapCounters = { compound_head: 0, folio_alloc: 0, folio_free: 0, folio_get: 0, folio_put: 0, alloc_failures: 0 };
   readonly debugVm: boolean;
+  /** Every section's memmap was initialized up front (MemmapOptions.eagerInit); per-PFN state beside it may follow. */
+  readonly eagerInit: boolean;
   private readonly core: CoreFolioFields;
   private readonly placements: PlacementResult[] = [];
+  /** on_free() hooks. */
+  private readonly freeHooks: ((pfn: number, nr: number) => void)[] = [];
   /** folio_alloc_bulk()'s runs when the caller does not ask for them. */
   private readonly bulkRuns = new UnitRuns(64);
 
@@ -84,7 +88,11 @@ export class Memmap {
     const all = Array.from({ length: this.sections }, (_, i) => i);
     this.buddy = new BuddyAllocator(this.layout, pfns, (s) => this.layout.online_section(s), all);
     this.pagesByType[PageType.buddy] = pfns;
-    if (opts.eagerInit) this.buddy.deferred_init_all();
+    this.eagerInit = opts.eagerInit ?? false;
+    if (this.eagerInit) {
+      this.buddy.deferred_init_all();
+      this.layout.descriptors_reserve?.(pfns);
+    }
   }
 
   /** Declare a field; the layout places it, charges for it or refuses. */
@@ -111,10 +119,19 @@ export class Memmap {
     return this.layout.object_create(type, pfn, nr);
   }
 
+  /**
+   * free_pages_prepare() for per-PFN state kept outside the memmap (the vm's PG_anon_exclusive):
+   * `hook(pfn, nr)` runs for every block of pages freed, before it reaches the allocator.
+   */
+  on_free(hook: (pfn: number, nr: number) => void): void {
+    this.freeHooks.push(hook);
+  }
+
   free_object(type: PageType, id: number): void {
     const pfn = this.layout.object_pfn(type, id);
     const nr = this.layout.object_nr_pages(type, id);
     this.layout.object_destroy(type, id);
+    for (const hook of this.freeHooks) hook(pfn, nr);
     this.pagesByType[type]! -= nr;
     this.pagesByType[PageType.buddy]! += nr;
     this.buddy.free(pfn, 31 - Math.clz32(nr));

@@ -73,3 +73,24 @@ describe('DescriptorArena.alloc_bulk', () => {
     );
   }, 60_000);
 });
+
+describe('DescriptorArena.reserve', () => {
+  it('makes the room at the first allocation, at the size fields declared before it, and hands out the same ids', () => {
+    const plain = new DescriptorArena('plain', 64, 0);
+    const booted = new DescriptorArena('booted', 64, 0);
+    booted.reserve(3 * (1 << DescriptorArena.CHUNK_SHIFT) + 5);
+    // A field declared after reserve() and before the first allocation still resizes every descriptor.
+    for (const a of [plain, booted]) a.extend(20);
+    expect(booted.chunks.length).toBe(0);
+    const ids = (a: DescriptorArena) => {
+      const out = new Int32Array(100);
+      a.alloc_bulk(100, out);
+      return [a.alloc(), ...out];
+    };
+    expect(ids(booted)).toEqual(ids(plain));
+    expect(booted.chunks.length).toBe(4);
+    expect(plain.chunks.length).toBe(1);
+    for (const c of booted.chunks) expect(c.length).toBe(booted.stride << DescriptorArena.CHUNK_SHIFT);
+    expect(booted.stride).toBe(plain.stride);
+  });
+});

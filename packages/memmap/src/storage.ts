@@ -69,7 +69,7 @@ export class DescriptorArena {
       for (let k = (idx & DescriptorArena.CHUNK_MASK) * stride, end = k + stride; k < end; k++) c[k] = 0;
     } else {
       idx = this.fresh++;
-      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
+      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunk_add();
     }
     if (++this.live > this.peak) this.peak = this.live;
     return idx;
@@ -101,11 +101,34 @@ export class DescriptorArena {
     }
     for (let i = reuse; i < n; i++) {
       const idx = this.fresh++;
-      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(this.stride << DescriptorArena.CHUNK_SHIFT));
+      if (idx >>> DescriptorArena.CHUNK_SHIFT === this.chunks.length) this.chunk_add();
       out[i] = idx;
     }
     this.live += n;
     if (this.live > this.peak) this.peak = this.live;
+  }
+
+  /**
+   * Room for n descriptors, made in one go the first time a descriptor is needed (not now: fields may
+   * still be declared, which changes the size) and written then, so that the host faults their memory
+   * in there and not at the fault that first uses each chunk. For a machine whose memmap is made at
+   * boot (MemmapOptions.eagerInit).
+   */
+  reserve(n: number): void {
+    this.reserved = Math.max(this.reserved, n);
+  }
+
+  private reserved = 0;
+
+  private chunk_add(): void {
+    const per = 1 << DescriptorArena.CHUNK_SHIFT;
+    const want = Math.max(this.chunks.length + 1, Math.ceil(this.reserved / per));
+    const prefault = want > this.chunks.length + 1;
+    while (this.chunks.length < want) {
+      const c = new Int32Array(this.stride * per);
+      if (prefault) c.fill(0);
+      this.chunks.push(c);
+    }
   }
 
   free(idx: number): void {

@@ -67,7 +67,8 @@ export function host_fault_rate(bytes: number): number {
 
 /** The composition a fault-rate run measures: `pages` to fault, 64 MiB more for page tables. */
 function bench_compose(mkLayout: () => Layout, mkPolicy: () => MapcountPolicy, pages: number): ReturnType<typeof vm_compose> {
-  // eagerInit: the memmap is initialized before timing, as at boot, so that the loop times faults only.
+  // eagerInit: the memmap is initialized before timing, as at boot, so that the loop times faults only;
+  // with it the vm's per-PFN state (PageState) and a layout's descriptor room (memdesc) are made then too.
   return vm_compose({ memmap: new Memmap({ layout: mkLayout(), memory: pages * 4096 + (64 << 20), eagerInit: true }), policy: mkPolicy(), thp: 'never' });
 }
 
@@ -91,9 +92,11 @@ function jit_warmup(mkLayout: () => Layout, mkPolicy: () => MapcountPolicy, page
 
 /**
  * Simulated fault rate: one process writes `pages` fresh 4 KiB pages of a THP-disabled region. `cold`
- * is the first pass, in which the simulator's own page tables, oracle and descriptors are new host
- * memory (the host kernel faults them in as it goes); `warm` unmaps everything and writes the same
- * range again, the steady state of a long simulation that reuses what it freed.
+ * is the first pass: no simulated page has been faulted before, the buddy allocator splits its boot
+ * blocks, every page table is new (its host memory, like the memmap's, was written at boot: the host
+ * kernel's faults on the simulator's own arrays are not what is timed). `warm` unmaps everything and
+ * writes the same range again, the steady state of a long simulation that reuses what it freed: the
+ * allocator hands out what munmap freed (per-cpu list first), memdesc clears reused descriptors.
  */
 function sim_fault_rate(vm: Vm, pages: number): { cold: number; warm: number } {
   const mm = vm.spawn('bench');

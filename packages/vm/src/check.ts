@@ -1,4 +1,5 @@
 import { PAGES_PER_SECTION, PFN_SECTION_SHIFT, PageType, VmBug, field_get, memmap_check } from '@foliolab/memmap';
+import { PTES_SAT } from './page-state.js';
 import { E_HUGE, PTRS } from './pagetable.js';
 import { GUP_PIN_COUNTING_BIAS, type Vm } from './vm.js';
 
@@ -12,7 +13,8 @@ export interface VmCheckOptions {
  * - memmap_check(): every PFN in exactly one place;
  * - every leaf entry maps a live folio (no PTE to a free PFN) or the zero page; every PMD map has a
  *   deposited page table;
- * - the oracle's counts equal a recount from the page tables;
+ * - the oracle's counts equal a recount from the page tables; a free PFN has page state 0 (no
+ *   PageAnonExclusive, no PTE count);
  * - refcount == mappings + pins for every anonymous folio (so refcount >= mapcount), and no anonymous
  *   folio is alive without a mapping or a pin;
  * - a PageAnonExclusive page is mapped by at most one entry;
@@ -57,10 +59,18 @@ export function vm_check(vm: Vm, opts: VmCheckOptions = {}): void {
     walk(mm.pgd, 4, 0);
     if (rss !== mm.rssAnon) throw new VmBug(`vm_check: ${mm.name} maps ${rss} anon pages but rssAnon says ${mm.rssAnon}`);
   }
-  for (const [pfn, n] of ptes) if (vm.oracle.ptes.get(pfn) !== n) throw new VmBug(`vm_check: oracle counts ${vm.oracle.ptes.get(pfn)} PTEs for pfn ${pfn}, page tables have ${n}`);
-  vm.oracle.ptes.chunks.forEach((c, s) => {
-    for (let k = 0; k < c.length; k++) if (c[k] !== 0 && ptes.get(s * PAGES_PER_SECTION + k) !== c[k]) throw new VmBug(`vm_check: oracle counts ${c[k]} PTEs for pfn ${s * PAGES_PER_SECTION + k}, page tables have ${ptes.get(s * PAGES_PER_SECTION + k) ?? 0}`);
+  const st = vm.pageState;
+  for (const [pfn, n] of ptes) if (st.ptes(pfn) !== n) throw new VmBug(`vm_check: oracle counts ${st.ptes(pfn)} PTEs for pfn ${pfn}, page tables have ${n}`);
+  st.bytes.chunks.forEach((c, s) => {
+    for (let k = 0; k < c.length; k++) {
+      if (c[k] === 0) continue;
+      const pfn = s * PAGES_PER_SECTION + k;
+      if ((c[k]! & PTES_SAT) !== 0 && ptes.get(pfn) !== st.ptes(pfn)) throw new VmBug(`vm_check: oracle counts ${st.ptes(pfn)} PTEs for pfn ${pfn}, page tables have ${ptes.get(pfn) ?? 0}`);
+      const t = layout.page_type(pfn);
+      if (t === PageType.buddy || t === PageType.none) throw new VmBug(`vm_check: free pfn ${pfn} has page state 0x${c[k]!.toString(16)} (PageAnonExclusive or a PTE count), not 0`);
+    }
   });
+  for (const [pfn, n] of st.over) if (!(n > 0) || (st.bytes.get(pfn) & PTES_SAT) !== PTES_SAT) throw new VmBug(`vm_check: pfn ${pfn} has ${n} PTEs over 127 but its count byte is ${st.bytes.get(pfn) & PTES_SAT}`);
   for (const [h, n] of pmds) if (vm.oracle.pmds.get(h) !== n) throw new VmBug(`vm_check: oracle counts ${vm.oracle.pmds.get(h)} PMD maps of ${h}, page tables have ${n}`);
   if (vm.oracle.pmds.size !== pmds.size) throw new VmBug(`vm_check: oracle knows ${vm.oracle.pmds.size} PMD-mapped folios, page tables ${pmds.size}`);
   // Pins per folio, in refcount units.

@@ -1,11 +1,11 @@
-import { PfnInt32 } from './pfn-array.js';
+import type { PageState } from './page-state.js';
 
 /**
  * The truth about mappings, kept by the page-table primitives themselves: every time the vm writes or
  * clears a present entry that maps a folio it tells the oracle, so the oracle cannot disagree with
  * the page tables (and vm_check() proves it by recounting them from scratch).
  *
- * - ptes[pfn]: PTEs mapping the page.
+ * - PTEs mapping each page: in the vm's PageState byte per PFN (state.ptes(pfn)).
  * - pmds[head]: PMD entries mapping the folio.
  * - per (folio, mm): entries of that mm mapping the folio, and per folio the number of distinct mms.
  *   Kept for large and file folios only: a small anonymous page is mapped at most once per mm (its
@@ -16,10 +16,11 @@ import { PfnInt32 } from './pfn-array.js';
  * than one mm.
  */
 export class Oracle {
-  readonly ptes = new PfnInt32();
   readonly pmds = new Map<number, number>();
   readonly perMm = new Map<number, number>();
   readonly mms = new Map<number, number>();
+
+  constructor(readonly state: PageState) {}
 
   private mm_add(head: number, mm: number, d: number): void {
     const key = head * 1048576 + mm;
@@ -37,22 +38,17 @@ export class Oracle {
 
   /** nr PTEs now map pages pfn..pfn+nr-1 of the folio starting at head. `tracked`: large or file folio. */
   map_ptes(pfn: number, nr: number, head: number, tracked: boolean, mm: number): void {
-    const c = this.ptes.ensure(pfn);
-    let k = pfn & 0x7fff;
-    for (let j = 0; j < nr; j++) c[k++]!++;
+    this.state.ptes_inc(pfn, nr);
     if (tracked) this.mm_add(head, mm, nr);
   }
 
   /** map_ptes() of one PTE mapping a small anonymous folio (untracked per mm): the fault path. */
   map_pte_small(pfn: number): void {
-    const c = this.ptes.ensure(pfn);
-    c[pfn & 0x7fff]!++;
+    this.state.ptes_inc(pfn, 1);
   }
 
   unmap_ptes(pfn: number, nr: number, head: number, tracked: boolean, mm: number): void {
-    const c = this.ptes.ensure(pfn);
-    let k = pfn & 0x7fff;
-    for (let j = 0; j < nr; j++) c[k++]!--;
+    this.state.ptes_dec(pfn, nr);
     if (tracked) this.mm_add(head, mm, -nr);
   }
 
@@ -68,19 +64,24 @@ export class Oracle {
     this.mm_add(head, mm, -1);
   }
 
+  /** PTEs mapping the page. */
+  pte_count(pfn: number): number {
+    return this.state.ptes(pfn);
+  }
+
   page_mapcount(pfn: number, head: number): number {
-    return this.ptes.get(pfn) + (this.pmds.get(head) ?? 0);
+    return this.state.ptes(pfn) + (this.pmds.get(head) ?? 0);
   }
 
   folio_mapcount(head: number, nr: number): number {
     let n = this.pmds.get(head) ?? 0;
-    for (let j = 0; j < nr; j++) n += this.ptes.get(head + j);
+    for (let j = 0; j < nr; j++) n += this.state.ptes(head + j);
     return n;
   }
 
   /** Distinct mms mapping any part of the folio. */
   folio_mms(head: number, nr: number, tracked: boolean): number {
-    return tracked ? (this.mms.get(head) ?? 0) : this.ptes.get(head);
+    return tracked ? (this.mms.get(head) ?? 0) : this.state.ptes(head);
   }
 
   /** Entries of one mm mapping the folio. */
@@ -92,7 +93,7 @@ export class Oracle {
   folio_partially_mapped(head: number, nr: number): boolean {
     if ((this.pmds.get(head) ?? 0) > 0 || nr === 1) return false;
     let mapped = 0;
-    for (let j = 0; j < nr; j++) if (this.ptes.get(head + j) > 0) mapped++;
+    for (let j = 0; j < nr; j++) if (this.state.ptes(head + j) > 0) mapped++;
     return mapped > 0 && mapped < nr;
   }
 }

@@ -298,3 +298,41 @@ describe('observe after exit', () => {
     expect(() => s.run('observe', { label: 'y', procs: ['nobody'], region: 'A', offset: 0, size: 4096 })).toThrow(/does not exist/);
   });
 });
+
+describe('PageAnonExclusive of freed pages', () => {
+  // free_pages_prepare() clears PG_anon_exclusive: a PFN that comes back from the allocator in a new
+  // folio must not carry the exclusive bit of the small folio it was before. A stale bit on a tail
+  // page of a shared THP makes do_wp_page() reuse it after the PMD split: the write leaks to the child.
+  it('a THP that reuses the PFNs of freed small pages, shared by fork and split, is copied on write', () => {
+    for (const layout of ['struct-page', 'memdesc'] as const) {
+      const vm = mkvm({ layout, memory: 16 * MiB });
+      const p = vm.spawn('p');
+      // Small anonymous pages over most of the machine, all PageAnonExclusive, then freed.
+      const small = vm.mmap(p, 12 * MiB);
+      vm.touch(p, small.start, 12 * MiB, true);
+      vm.munmap(p, small.start, 12 * MiB);
+      const v = vm.mmap(p, 2 * MiB, { align: 2 * MiB, flags: VM_HUGEPAGE });
+      vm.touch(p, v.start, 4 * KiB, true);
+      expect(vm.metrics.faults.anonPmd, layout).toBe(1);
+      const head = vm.follow_page(p, v.start);
+      expect(vm.pae(head + 1), `${layout}: tail page of a new THP`).toBe(false);
+      vm_fork(vm, p, 'c');
+      // Split the PMD (mprotect of one page), then write a tail page in the parent.
+      vm.mprotect(p, v.start, 4 * KiB, PROT_READ);
+      vm.touch(p, v.start + 64 * KiB, 4 * KiB, true);
+      expect(vm.metrics.leakedWrites, layout).toBe(0);
+      expect(vm.follow_page(p, v.start + 64 * KiB), layout).not.toBe(vm.follow_page(vm.proc('c'), v.start + 64 * KiB));
+      vm_check(vm, { policyClaims: false });
+    }
+  });
+
+  // The same bit would let mprotect() of a private file mapping make a page-cache page writable.
+  it('no free PFN is PageAnonExclusive after its small folios are unmapped', () => {
+    const vm = mkvm({ memory: 16 * MiB });
+    const p = vm.spawn('p');
+    const small = vm.mmap(p, 12 * MiB);
+    vm.touch(p, small.start, 12 * MiB, true);
+    vm.munmap(p, small.start, 12 * MiB);
+    for (let pfn = 0; pfn < vm.memmap.pfns; pfn++) if (vm.memmap.page_type(pfn) === PageType.buddy) expect(vm.pae(pfn), `free pfn ${pfn}`).toBe(false);
+  });
+});

@@ -25,7 +25,8 @@ import { metrics_new, score_bool, type VmMetrics } from './metrics.js';
 import { Mm, MmIdAllocator } from './mm.js';
 import { Oracle } from './oracle.js';
 import { E_HUGE, E_PRESENT, E_WRITE, PMD_SIZE, PTRS, PageTables } from './pagetable.js';
-import { PFN_MASK, PfnUint8 } from './pfn-array.js';
+import { PFN_MASK } from './pfn-array.js';
+import { PAE, PageState } from './page-state.js';
 import { deferred_split_scan } from './split.js';
 import { RMAP_PMD, RMAP_PTE, type MapcountPolicy, type PolicyEnv } from './policy.js';
 import { PROT_READ, PROT_WRITE, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, Vma } from './vma.js';
@@ -68,13 +69,10 @@ export type VmComposeResult =
 
 /** GUP_PIN_COUNTING_BIAS: a FOLL_PIN on a small folio adds 1024 to its refcount. */
 export const GUP_PIN_COUNTING_BIAS = 1024;
-/** PAE bit in the vm's per-PFN flag bytes (the kernel's PG_anon_exclusive). */
-const PAE = 1;
 /** mmap_base of the simulated processes (top-down allocation below it, as the x86-64 default layout). */
 export const MMAP_BASE = 0x7f00_0000_0000;
 const MMAP_MIN = 0x1_0000;
-const NO_PAE = new Uint8Array(0);
-const NO_PTES = new Int32Array(0);
+const NO_STATE = new Uint8Array(0);
 
 /** A GUP pin: pages pinned from one process's range, with the PFNs they hold. */
 export interface Pin {
@@ -113,7 +111,7 @@ export class Vm {
   readonly policy: MapcountPolicy;
   readonly placements: readonly PlacementResult[];
   readonly pt: PageTables;
-  readonly oracle = new Oracle();
+  readonly oracle: Oracle;
   readonly metrics: VmMetrics = metrics_new();
   readonly thp: ThpMode;
   /** mTHP orders below PMD order, largest first. */
@@ -131,8 +129,8 @@ export class Vm {
   /** The deferred split queue (folio ids, in the order they were queued). */
   readonly deferred = new Set<number>();
   readonly pins: Pin[] = [];
-  /** vm-owned per-PFN flag bytes: PageAnonExclusive. */
-  readonly pageFlags = new PfnUint8();
+  /** vm-owned byte per PFN: PageAnonExclusive and the oracle's PTE count. */
+  readonly pageState: PageState;
   readonly pincount: FieldHandle;
   readonly deferredList: FieldHandle;
   private readonly ids = new MmIdAllocator();
@@ -150,6 +148,11 @@ export class Vm {
     this.debugVm = opts.debugVm ?? false;
     this.faultBatch = opts.faultBatch ?? true;
     this.fileFault = opts.fileFault;
+    this.pageState = new PageState(this.memmap.sections);
+    if (this.memmap.eagerInit) this.pageState.bytes.eager();
+    this.oracle = new Oracle(this.pageState);
+    const state = this.pageState;
+    this.memmap.on_free((pfn, nr) => state.pae_clear_free(pfn, nr));
     const orders = new Set<number>();
     for (const size of opts.mthp ?? []) {
       const pages = size / PAGE_SIZE;
@@ -395,15 +398,11 @@ export class Vm {
   }
 
   pae(pfn: number): boolean {
-    return (this.pageFlags.get(pfn) & PAE) !== 0;
+    return this.pageState.pae(pfn);
   }
 
   pae_set_range(pfn: number, nr: number, on: boolean): void {
-    for (let j = 0; j < nr; j++) {
-      const c = this.pageFlags.ensure(pfn + j);
-      const k = (pfn + j) & 0x7fff;
-      c[k] = on ? c[k]! | PAE : c[k]! & ~PAE;
-    }
+    this.pageState.pae_set(pfn, nr, on);
   }
 
   /** folio_maybe_dma_pinned(). */
@@ -487,13 +486,17 @@ export class Vm {
         slot = this.pte_alloc(mm, loc);
         if (slot < 0) return stop;
       } else slot = e >>> 4;
-      va = this.touch_ptes(mm, vma, slot, va, pmdStop, write);
+      va = this.touch_ptes(mm, vma, slot, va, pmdStop, write, e === 0);
     }
     return va;
   }
 
-  /** The hot loop: one PTE table, no allocation unless a fault needs a folio. */
-  private touch_ptes(mm: Mm, vma: Vma, slot: number, va: number, stop: number, write: boolean): number {
+  /**
+   * The hot loop: one PTE table, no allocation unless a fault needs a folio. `fresh`: the table was
+   * just allocated (all none), so a batch needs no scan for where its none entries end: this loop
+   * writes only the entry at va or behind it, so from va on the table stays none.
+   */
+  private touch_ptes(mm: Mm, vma: Vma, slot: number, va: number, stop: number, write: boolean, fresh: boolean): number {
     let idx = slot * PTRS + ((va / PAGE_SIZE) & 511);
     // Write faults on private anonymous memory without mTHP are all order-0 folios: runs of them go as a batch.
     const batch = this.faultBatch && write && vma.file === null && !(vma.flags & VM_SHARED) && !(this.mthpOrders.length > 0 && this.thp_vma_allowed(vma));
@@ -501,9 +504,12 @@ export class Vm {
       const pe = this.pt.ent[idx]!;
       if (pe === 0) {
         if (batch) {
-          const ent = this.pt.ent;
           let n = 1;
-          while (va + n * PAGE_SIZE < stop && ent[idx + n] === 0) n++;
+          if (fresh) n = Math.ceil((stop - va) / PAGE_SIZE);
+          else {
+            const ent = this.pt.ent;
+            while (va + n * PAGE_SIZE < stop && ent[idx + n] === 0) n++;
+          }
           if (n > 1) {
             // The batch maps what the per-cpu list can give; the next fault (if any) takes the slow path.
             const done = this.do_anonymous_page_batch(mm, vma, va, slot, idx, n);
@@ -593,8 +599,7 @@ export class Vm {
       // The order-0 fault, straight-line: the same steps as below with nr = 1.
       const pfn = this.memmap.folio_pfn(folio);
       this.folio_set_index(folio, vma.page_index(va));
-      const c = this.pageFlags.ensure(pfn);
-      c[pfn & 0x7fff] = c[pfn & 0x7fff]! | PAE;
+      this.pageState.pae_set(pfn, 1, true);
       this.policy.folio_add_new_anon_rmap(folio, RMAP_PTE, vma, slot);
       this.oracle.map_pte_small(pfn);
       this.pt.ent[idx] = pfn * 16 + (vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT);
@@ -608,10 +613,7 @@ export class Vm {
     const first = idx - (va - start) / PAGE_SIZE;
     this.folio_set_index(folio, vma.page_index(start));
     if (nr > 1) this.memmap.folio_ref_add(folio, nr - 1);
-    if (nr === 1) {
-      const c = this.pageFlags.ensure(head);
-      c[head & 0x7fff] = c[head & 0x7fff]! | PAE;
-    } else this.pae_set_range(head, nr, true);
+    this.pageState.pae_set(head, nr, true);
     this.policy.folio_add_new_anon_rmap(folio, RMAP_PTE, vma, slot);
     this.oracle.map_ptes(head, nr, head, nr > 1, mm.id);
     const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
@@ -648,11 +650,10 @@ export class Vm {
     const ent = this.pt.ent;
     const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
     let sec = -1;
-    let pae: Uint8Array = NO_PAE;
-    let ptes: Int32Array = NO_PTES;
-    // PageAnonExclusive, the oracle's PTE count (per-section arrays, looked up once per section) and
-    // the PTE, run by run of consecutive PFNs (the allocator's runs, cut at sections). No policy reads
-    // the page table, so the PTEs may be set before the rmap update.
+    let state: Uint8Array = NO_STATE;
+    // PageAnonExclusive and the oracle's PTE count (one PageState byte, per-section arrays looked up
+    // once per section) and the PTE, run by run of consecutive PFNs (the allocator's runs, cut at
+    // sections). No policy reads the page table, so the PTEs may be set before the rmap update.
     const at = runs.at;
     for (let q = 0, i = 0; q < runs.count; ) {
       const p0 = pfns[i]!;
@@ -661,23 +662,16 @@ export class Vm {
       if (i + r === end) q++;
       if (p0 >>> PFN_SECTION_SHIFT !== sec) {
         sec = p0 >>> PFN_SECTION_SHIFT;
-        pae = this.pageFlags.ensure(p0);
-        ptes = this.oracle.ptes.ensure(p0);
+        state = this.pageState.bytes.ensure(p0);
       }
       const k0 = p0 & PFN_MASK;
       const e0 = idx + i;
       const pte0 = p0 * 16 + bits;
-      // A page fresh from the allocator is not PageAnonExclusive and no PTE maps it (the oracle says 0);
-      // fill() pays a call, so short runs are stored one by one.
-      if (r >= 16) {
-        pae.fill(PAE, k0, k0 + r);
-        ptes.fill(1, k0, k0 + r); // oracle.map_pte_small()
-      } else {
-        for (let j = 0; j < r; j++) {
-          pae[k0 + j] = PAE;
-          ptes[k0 + j] = 1;
-        }
-      }
+      // A page fresh from the allocator has state 0 (PageState's invariant): it becomes
+      // PageAnonExclusive, mapped by one PTE (oracle.map_pte_small()). fill() pays a call, so short
+      // runs are stored one by one.
+      if (r >= 16) state.fill(PAE | 1, k0, k0 + r);
+      else for (let j = 0; j < r; j++) state[k0 + j] = PAE | 1;
       for (let j = 0; j < r; j++) ent[e0 + j] = pte0 + j * 16;
       i += r;
     }
@@ -1184,7 +1178,7 @@ export class Vm {
 
   /** Host memory held for this vm: page tables, per-PFN vm state, the layout and allocator. */
   host_bytes(): number {
-    return this.pt.host_bytes() + this.pageFlags.host_bytes() + this.oracle.ptes.host_bytes() + this.memmap.host_bytes();
+    return this.pt.host_bytes() + this.pageState.host_bytes() + this.memmap.host_bytes();
   }
 }
 
