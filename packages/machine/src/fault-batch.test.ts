@@ -19,7 +19,7 @@ function vm_state(vm: Vm): unknown {
   const pfns: number[] = [];
   for (let pfn = 0; pfn < vm.memmap.pfns; pfn++) {
     const obj = L.page_object(pfn);
-    pfns.push(L.page_type(pfn), obj, L.buddy_order(pfn), L.buddy_pos(pfn), vm.pae(pfn), vm.oracle.pte_count(pfn));
+    pfns.push(L.page_type(pfn), obj, L.buddy_order(pfn), L.buddy_pos(pfn), vm.pae(pfn) ? 1 : 0, vm.oracle.pte_count(pfn));
     if (obj >= 0 && L.object_pfn(L.page_type(pfn), obj) === pfn) {
       handles.forEach((h, i) => {
         const nw = i < Object.keys(vm.core).length ? (h === vm.core.index ? 2 : 1) : words[i - Object.keys(vm.core).length]!;
