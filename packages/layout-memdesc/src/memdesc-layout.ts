@@ -10,6 +10,7 @@ import {
   anon_record_words,
   anon_writes_make,
   field_handle,
+  folio_mapping_bits,
   u64_hi,
   memdesc_subtype_of,
   memdesc_tag_of,
@@ -249,7 +250,12 @@ export class MemdescLayout implements Layout {
 
   // ---- objects ----
   object_create(type: PageType, pfn: number, nrPages: number): number {
-    if (nrPages === 1 && (type === PageType.anon || type === PageType.file || type === PageType.ksm)) return this.folio_create_small(type, pfn);
+    if (nrPages === 1 && page_type_is_folio(type)) {
+      // An order-0 folio (the single fault path): the batch build with a batch of one, no reference yet.
+      this.onePfn[0] = pfn;
+      this.create_bulk(type, this.onePfn, 1, this.oneId, this.init0Off, this.init0Val, -1, 0, 0, 0, 0);
+      return this.oneId[0]!;
+    }
     const tag = memdesc_tag_of(type);
     if (type === PageType.buddy) {
       this.buddy_mark(pfn, 31 - Math.clz32(nrPages), 0);
@@ -275,8 +281,7 @@ export class MemdescLayout implements Layout {
       if (nrPages > 1) c[b] = 1 << PG_head;
       if (folioLike) {
         c[b + FOLIO.mapcount] = -1;
-        if (type === PageType.anon) c[b + FOLIO.mapping] = 1;
-        else if (type === PageType.ksm) c[b + FOLIO.mapping] = 3;
+        c[b + FOLIO.mapping] = folio_mapping_bits(type);
       }
       if (page_type_is_folio(type)) {
         const order = 31 - Math.clz32(nrPages);
@@ -301,12 +306,12 @@ export class MemdescLayout implements Layout {
   }
 
   folio_create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array): void {
-    this.create_bulk(type, pfns, n, out, this.init0Off, this.init0Val, -1, 0, 0, 0);
+    this.create_bulk(type, pfns, n, out, this.init0Off, this.init0Val, -1, 0, 0, 0, 1);
   }
 
   folio_create_bulk_anon(pfns: Int32Array, n: number, out: Int32Array, anon: NewAnonRmap): void {
     const w = this.anon_words(anon.writes);
-    this.create_bulk(PageType.anon, pfns, n, out, w.words.off, w.words.val, w.pageMapcount, anon.index | 0, u64_hi(anon.index), 1);
+    this.create_bulk(PageType.anon, pfns, n, out, w.words.off, w.words.val, w.pageMapcount, anon.index | 0, u64_hi(anon.index), 1, 1);
     anon_writes_make(w.words.later, pfns, out, n);
   }
 
@@ -330,18 +335,22 @@ export class MemdescLayout implements Layout {
 
   private anonCache: { writes: readonly AnonRmapWrite[]; init: Int32Array; words: AnonRecordWords; pageMapcount: number } | null = null;
 
+  private readonly onePfn = new Int32Array(1);
+  private readonly oneId = new Int32Array(1);
+
   /**
-   * n folio_create_small() calls, the descriptors taken (and zeroed) in one go, with _refcount = 1 and
-   * folio->index = idxLo + i * step (high word idxHi; all 0: not set). The memdesc word is written
-   * whole: buddy_clear() would only have zeroed it first.
+   * n order-0 folios at pfns[0..n), ids to out: the descriptors taken (and zeroed) in one go, their core
+   * words, the declared words (off[j] = val[j]), _refcount = refcount and folio->index = idxLo + i * step
+   * (high word idxHi; all 0: not set), and each page's memdesc word (its _mapcount = pageMapcount in a
+   * 32-byte page). The memdesc word is written whole: buddy_clear() would only have zeroed it first.
    */
-  private create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, off: Int32Array, val: Int32Array, pageMapcount: number, idxLo: number, idxHi: number, step: number): void {
+  private create_bulk(type: PageType, pfns: Int32Array, n: number, out: Int32Array, off: Int32Array, val: Int32Array, pageMapcount: number, idxLo: number, idxHi: number, step: number, refcount: number): void {
     const arena = this.folioArena;
     arena.alloc_bulk(n, out);
     const stride = arena.size >>> 2;
     const chunks = arena.chunks;
-    const mapping = type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
-    const tag = type === PageType.anon ? MemdescTag.anon : type === PageType.ksm ? MemdescTag.ksm : MemdescTag.file;
+    const mapping = folio_mapping_bits(type);
+    const tag = memdesc_tag_of(type);
     const pages = this.pages.chunks;
     const rw = this.rw;
     const rl = this.rl;
@@ -357,7 +366,7 @@ export class MemdescLayout implements Layout {
       c[b + FOLIO.pfn] = pfn;
       c[b + FOLIO.nr] = 1;
       c[b + FOLIO.mapcount] = -1;
-      c[b + FOLIO.refcount] = 1;
+      c[b + FOLIO.refcount] = refcount;
       c[b + FOLIO.index] = (idxLo + i * step) | 0;
       c[b + FOLIO.index + 1] = idxHi;
       if (mapping !== 0) c[b + FOLIO.mapping] = mapping;
@@ -371,41 +380,6 @@ export class MemdescLayout implements Layout {
       if (rm >= 0) p[k + rm] = pageMapcount;
     }
     this.liveByType[type]! += n;
-  }
-
-  /**
-   * object_create() of an order-0 folio (the anon fault path), straight-line: one descriptor from the
-   * folio arena (zeroed), its core words, the declared fields' init values, one memdesc word.
-   */
-  private folio_create_small(type: PageType, pfn: number): number {
-    const arena = this.folioArena;
-    const id = arena.alloc();
-    const c = arena.chunks[id >>> DescriptorArena.CHUNK_SHIFT]!;
-    const b = (id & DescriptorArena.CHUNK_MASK) * (arena.size >>> 2);
-    c[b + FOLIO.pfn] = pfn;
-    c[b + FOLIO.nr] = 1;
-    c[b + FOLIO.mapcount] = -1;
-    let tag: number;
-    if (type === PageType.anon) {
-      c[b + FOLIO.mapping] = 1;
-      tag = MemdescTag.anon;
-    } else if (type === PageType.ksm) {
-      c[b + FOLIO.mapping] = 3;
-      tag = MemdescTag.ksm;
-    } else tag = MemdescTag.file;
-    const off = this.init0Off;
-    const val = this.init0Val;
-    for (let i = 0; i < off.length; i++) c[b + off[i]!] = val[i]!;
-    // The word: the descriptor address (below 2^53) split into its low 32 bits (| tag) and the rest.
-    const addr = arena.address(id);
-    const low = addr >>> 0;
-    this.liveByType[type]! += 1;
-    const p = this.pages.chunks[pfn >>> 15]!;
-    const k = (pfn & 0x7fff) * this.rw;
-    p[k + this.rl] = low | tag;
-    p[k + this.rh] = (addr - low) / TWO32;
-    if (this.rm >= 0) p[k + this.rm] = -1;
-    return id;
   }
 
   object_destroy(type: PageType, id: number): void {

@@ -10,6 +10,7 @@ import {
   anon_record_words,
   anon_writes_make,
   field_handle,
+  folio_mapping_bits,
   u64_hi,
   type UnitRuns,
   page_type_is_folio,
@@ -97,11 +98,6 @@ interface PlacedInit {
 export interface StructPageOptions {
   /** HugeTLB Vmemmap Optimization: free 7 of 8 vmemmap pages per 2 MiB hugetlb folio, 4095 of 4096 per 1 GiB. */
   hvo?: boolean;
-}
-
-/** page->mapping of a new folio: PAGE_MAPPING_ANON, with PAGE_MAPPING_KSM for KSM, 0 for file (the page cache sets it). */
-function folio_mapping_bits(type: PageType): number {
-  return type === PageType.anon ? 1 : type === PageType.ksm ? 3 : 0;
 }
 
 export class StructPageLayout implements Layout {

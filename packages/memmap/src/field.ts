@@ -134,7 +134,6 @@ export function field_set_word(h: FieldHandle, i: number, word: number, v: numbe
   h.chunks[i >>> h.shift]![(i & h.mask) * h.stride + h.off + word] = v;
 }
 
-
 /**
  * The high word of a 64-bit value below 2^53 stored as two 32-bit slots; the low word is `v | 0`
  * (ToInt32 is v mod 2^32, exact for such integers), so no division by 2^32 of v itself is needed.

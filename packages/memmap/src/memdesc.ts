@@ -41,6 +41,11 @@ export function page_type_is_folio(t: PageType): boolean {
   return t === PageType.anon || t === PageType.file || t === PageType.ksm;
 }
 
+/** page->mapping of a new folio: PAGE_MAPPING_ANON, with PAGE_MAPPING_KSM for KSM, 0 for file (the page cache sets it). */
+export function folio_mapping_bits(t: PageType): number {
+  return t === PageType.anon ? 1 : t === PageType.ksm ? 3 : 0;
+}
+
 /**
  * The 4-bit memdesc tags, in the order of seed 000's list; KSM and HugeTLB take two of the
  * unassigned values (kernelnewbies' later revision lists KSM as its own type).
@@ -121,7 +126,6 @@ export function page_type_of_subtype(s: number): PageType {
     default: return PageType.none;
   }
 }
-
 
 /**
  * A memdesc word held as two unsigned 32-bit halves (the simulator never builds BigInts on a hot

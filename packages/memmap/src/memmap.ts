@@ -24,7 +24,6 @@ export class MemmapError extends Error {
   }
 }
 
-
 /** Kernel bug detected by a debug check (VM_BUG_ON and friends). */
 export class VmBug extends Error {
   constructor(message: string) {

@@ -14,6 +14,8 @@ export class DescriptorArena {
   private freeStack = new Int32Array(64);
   private freeLen = 0;
   private fresh = 0;
+  /** reserve(): descriptors to make room for at the first chunk. */
+  private reserved = 0;
   private sizeBytes: number;
   live = 0;
   peak = 0;
@@ -117,8 +119,6 @@ export class DescriptorArena {
   reserve(n: number): void {
     this.reserved = Math.max(this.reserved, n);
   }
-
-  private reserved = 0;
 
   private chunk_add(): void {
     const per = 1 << DescriptorArena.CHUNK_SHIFT;

@@ -599,7 +599,7 @@ export class Vm {
       // The order-0 fault, straight-line: the same steps as below with nr = 1.
       const pfn = this.memmap.folio_pfn(folio);
       this.folio_set_index(folio, vma.page_index(va));
-      this.pageState.pae_set(pfn, 1, true);
+      this.pae_set_range(pfn, 1, true);
       this.policy.folio_add_new_anon_rmap(folio, RMAP_PTE, vma, slot);
       this.oracle.map_pte_small(pfn);
       this.pt.ent[idx] = pfn * 16 + (vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT);
@@ -613,7 +613,7 @@ export class Vm {
     const first = idx - (va - start) / PAGE_SIZE;
     this.folio_set_index(folio, vma.page_index(start));
     if (nr > 1) this.memmap.folio_ref_add(folio, nr - 1);
-    this.pageState.pae_set(head, nr, true);
+    this.pae_set_range(head, nr, true);
     this.policy.folio_add_new_anon_rmap(folio, RMAP_PTE, vma, slot);
     this.oracle.map_ptes(head, nr, head, nr > 1, mm.id);
     const bits = vma.prot & PROT_WRITE ? E_PRESENT | E_WRITE : E_PRESENT;
